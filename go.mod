@@ -1,0 +1,3 @@
+module github.com/lwgo/lwgo
+
+go 1.26
