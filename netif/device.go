@@ -1,6 +1,7 @@
 package netif
 
 import (
+	"github.com/lwgo/lwgo/core/clock"
 	"github.com/lwgo/lwgo/core/pbuf"
 	"github.com/lwgo/lwgo/core/wire"
 )
@@ -58,4 +59,11 @@ type Counters struct {
 	RxDrops           uint64 // received frames dropped before any protocol saw them
 	TxDrops           uint64 // frames the device refused (full) or that could not be built
 	RxBroadcast       uint64 // link-layer broadcast or multicast frames received
+}
+
+// Deadliner is implemented by devices that hold frames until a time (delay
+// emulation, pacing). The stack includes NextDeadline in the deadline Poll
+// returns, so a sleeping loop wakes to release them.
+type Deadliner interface {
+	NextDeadline() clock.Time
 }

@@ -183,3 +183,19 @@ func (h *IPv4Header) Encode(ip IPv4) {
 	copy(ip[offIPv4Dst:], h.Dst[:])
 	ip.UpdateChecksum()
 }
+
+// ParseIPv4Header checks the version and header length of b, like ParseIPv4,
+// but accepts a datagram cut short of its total length: the quote inside an
+// ICMP error. Payload then returns what is present.
+func ParseIPv4Header(b []byte) (IPv4, error) {
+	if len(b) < IPv4MinHeaderLen {
+		return nil, ErrTruncated
+	}
+	if b[offIPv4VerIHL]>>4 != 4 {
+		return nil, ErrBadVersion
+	}
+	if hl := int(b[offIPv4VerIHL]&0xf) * 4; hl < IPv4MinHeaderLen || hl > len(b) {
+		return nil, ErrBadHeaderLen
+	}
+	return IPv4(b), nil
+}
