@@ -1,0 +1,51 @@
+// Package rawapi is what applications use: lwIP's raw callback API under Go
+// names. It re-exports the core's types (Stack, UDP, Ping, Buf, errors) so
+// that programs import this package and netif, never core itself.
+//
+// # Setup
+//
+//	s := rawapi.New(rawapi.Config{Seed: entropy})          // lwip_init
+//	n, err := s.AddNetif(dev, rawapi.NetifConfig{           // netif_add
+//		Addr: netip.MustParsePrefix("192.0.2.10/24"),
+//		Gateway: netip.MustParseAddr("192.0.2.1"),
+//	})
+//	s.SetUp(n)                                              // netif_set_up
+//	for {
+//		next := s.Poll(now())                              // netif poll + sys_check_timeouts
+//		sleep until next, or until the device has frames
+//	}
+//
+// platform/hosted runs that loop on an OS.
+//
+// # Rules
+//
+// Everything runs on the goroutine that calls Poll: callbacks run inside
+// Poll, and every other call must be made from that goroutine, between Polls
+// or inside callbacks. Handles (UDP, Ping) are small values with a
+// generation; after Close they are stale and every method returns ErrClosed,
+// never touching an endpoint that reuses the slot.
+//
+// Buffers: a UDP receive function owns the *Buf it is given and must Free it
+// exactly once (lwIP's udp_recv contract). Data passed to SendTo stays the
+// caller's; the call copies what it needs.
+//
+// Errors are the comparable constants below, mirroring lwIP's err_t; nil is
+// ERR_OK.
+//
+// # lwIP to Go
+//
+//	udp_new                  s.NewUDP()
+//	udp_bind                 u.Bind(addr, port)        port 0: ephemeral (RFC 6056)
+//	udp_connect/disconnect   u.Connect(raddr), u.Disconnect()
+//	udp_send, udp_sendto     u.Send(p), u.SendTo(p, raddr)
+//	udp_recv                 u.SetRecv(fn)
+//	udp_remove               u.Close()
+//	raw_new(IP_PROTO_ICMP)   s.NewPing(fn)             echo requests and replies
+//	raw_sendto               p.Send(dst, seq, data)
+//	etharp_add_static_entry  s.AddStaticARP(n, ip, mac)
+//	stats_display            s.Stats().String()
+//
+// TCP's raw API (tcp_new, tcp_bind, tcp_listen, tcp_accept, tcp_connect,
+// tcp_write, tcp_output, tcp_recved, tcp_close, tcp_abort) joins with the TCP
+// engine.
+package rawapi
