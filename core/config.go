@@ -1,6 +1,9 @@
 package core
 
-import "github.com/lwgo/lwgo/core/clock"
+import (
+	"github.com/lwgo/lwgo/core/clock"
+	"github.com/lwgo/lwgo/core/tcp"
+)
 
 // Config sizes every pool and table of a Stack and sets its protocol
 // parameters. The zero value of each field selects the documented default;
@@ -68,6 +71,10 @@ type Config struct {
 	// LoopQueueLen bounds datagrams a stack sends to its own addresses and
 	// delivers on the next Poll (LWIP_LOOPBACK_MAX_PBUFS). Default 64.
 	LoopQueueLen int
+
+	// TCP configures the TCP engine; see tcp.Config for its fields and
+	// defaults.
+	TCP tcp.Config
 
 	// Seed seeds the stack's pseudo-random generator: ephemeral ports
 	// (RFC 6056), IP identification, echo identifiers. Set it from a real

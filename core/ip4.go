@@ -69,6 +69,8 @@ func (s *Stack) ip4Input(n *netif.Netif, b *pbuf.Buf) {
 		s.icmpInput(n, b, ip)
 	case wire.ProtoUDP:
 		s.udpInput(n, b, ip)
+	case wire.ProtoTCP:
+		s.tcpInput(n, b, ip)
 	default:
 		d.NoProto++
 		st.ProtErr++

@@ -7,6 +7,7 @@ import (
 	"github.com/lwgo/lwgo/core/clock"
 	"github.com/lwgo/lwgo/core/errs"
 	"github.com/lwgo/lwgo/core/pbuf"
+	"github.com/lwgo/lwgo/core/tcp"
 	"github.com/lwgo/lwgo/core/wire"
 	"github.com/lwgo/lwgo/netif"
 )
@@ -22,6 +23,7 @@ type Stack struct {
 	txq    [][]*pbuf.Buf // per netif: frames gathered for one Transmit
 	rx     []*pbuf.Buf   // receive scratch, RxBatch long
 
+	tcp   *tcp.Layer
 	arp   arpTable
 	reass reassTable
 	udp   []udpPCB
@@ -57,6 +59,7 @@ func New(cfg Config) *Stack {
 	for i := range s.txq {
 		s.txq[i] = make([]*pbuf.Buf, 0, cfg.TxBatch)
 	}
+	s.tcp = tcp.New(cfg.TCP, (*tcpOut)(s), s.pool)
 	s.arp.init(cfg)
 	s.reass.init(cfg)
 	s.ipID = uint16(s.rng.next())
@@ -224,6 +227,8 @@ func (s *Stack) Poll(now clock.Time) clock.Time {
 		}
 	}
 	s.drainLoop()
+	s.tcp.SetNow(s.now)
+	s.tcp.Timer()
 	if s.now >= s.nextTick {
 		s.arp.tick(s)
 		s.reass.tick(s)
@@ -242,10 +247,11 @@ func (s *Stack) Poll(now clock.Time) clock.Time {
 // nextDeadline is the earliest timer deadline: the periodic tick when some
 // timer has work, otherwise none.
 func (s *Stack) nextDeadline() clock.Time {
+	next := s.tcp.NextDeadline()
 	if s.arp.busy() || s.reass.busy() {
-		return s.nextTick
+		next = clock.Min(next, s.nextTick)
 	}
-	return clock.Never
+	return next
 }
 
 // receive takes up to RxBudget frames from n's device; it reports whether

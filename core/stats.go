@@ -94,6 +94,7 @@ type Stats struct {
 	IP     ProtoStats
 	ICMP   ProtoStats
 	UDP    ProtoStats
+	TCP    ProtoStats // segments to and from the TCP engine; see Stack.TCPStats for more
 
 	IPDrop  IPDrops
 	ARPEx   ARPCounters
@@ -110,6 +111,7 @@ func (s *Stats) AppendTo(b []byte) []byte {
 	b = s.IP.AppendTo(b, "ip")
 	b = s.ICMP.AppendTo(b, "icmp")
 	b = s.UDP.AppendTo(b, "udp")
+	b = s.TCP.AppendTo(b, "tcp")
 	d := &s.IPDrop
 	b = append(b, "ip_drop:"...)
 	b = appendField(b, "truncated", d.Truncated)

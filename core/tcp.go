@@ -1,0 +1,66 @@
+package core
+
+import (
+	"github.com/lwgo/lwgo/core/errs"
+	"github.com/lwgo/lwgo/core/pbuf"
+	"github.com/lwgo/lwgo/core/tcp"
+	"github.com/lwgo/lwgo/core/wire"
+	"github.com/lwgo/lwgo/netif"
+)
+
+// The Stack is the TCP engine's Output: it routes segments and hands them
+// to IP.
+
+// tcpOut adapts the Stack to tcp.Output without exporting the methods.
+type tcpOut Stack
+
+// OutputTCP implements tcp.Output.
+func (o *tcpOut) OutputTCP(b *pbuf.Buf, src, dst wire.IPv4Addr, tos, ttl uint8) error {
+	s := (*Stack)(o)
+	p := ipParams{src: src, dst: dst, proto: wire.ProtoTCP, tos: tos, ttl: ttl, df: true}
+	err := s.ipOutput(b, &p)
+	if err == nil {
+		s.stats.TCP.Xmit++
+	}
+	return err
+}
+
+// RouteTCP implements tcp.Output.
+func (o *tcpOut) RouteTCP(dst wire.IPv4Addr) (wire.IPv4Addr, int, error) {
+	s := (*Stack)(o)
+	if n := s.localNetif(dst); n != nil {
+		return dst, n.MTU, nil
+	}
+	n, _, err := s.route(dst, nil)
+	if err != nil {
+		return wire.IPv4Addr{}, 0, errs.ErrRoute
+	}
+	if !n.HasAddr() {
+		return wire.IPv4Addr{}, 0, errs.ErrRoute
+	}
+	return n.Addr, n.MTU, nil
+}
+
+// IsLocalAddr implements tcp.Output.
+func (o *tcpOut) IsLocalAddr(a wire.IPv4Addr) bool { return (*Stack)(o).isOurAddr(a) }
+
+// tcpInput hands a segment to the TCP engine; it takes ownership of b.
+func (s *Stack) tcpInput(n *netif.Netif, b *pbuf.Buf, ip wire.IPv4) {
+	s.stats.TCP.Recv++
+	if n.IsBroadcast(ip.Dst()) || ip.Dst().IsMulticast() {
+		s.stats.TCP.Drop++
+		b.Free()
+		return
+	}
+	s.tcp.SetNow(s.now)
+	s.tcp.Input(b, ip)
+}
+
+// NewTCP creates a TCP connection in CLOSED state. lwIP: tcp_new.
+func (s *Stack) NewTCP() (tcp.Conn, error) {
+	s.tcp.SetNow(s.now)
+	return s.tcp.NewConn()
+}
+
+// TCPStats returns the TCP engine's counters.
+func (s *Stack) TCPStats() tcp.Stats { return s.tcp.Stats() }

@@ -1,0 +1,32 @@
+// Package tcp is lwgo's TCP engine: the RFC 9293 state machine with window
+// scaling, timestamps and PAWS (RFC 7323), SACK blocks (RFC 2018), RTO
+// estimation (RFC 6298), NewReno loss recovery (RFC 5681, RFC 6582) behind a
+// congestion-control interface, silly-window avoidance, Nagle, delayed ACKs,
+// zero-window probing, keepalive, RFC 6528 initial sequence numbers, RFC 5961
+// challenge ACKs and SYN cookies, and lwIP's raw callback API on top.
+//
+// Files follow lwIP's split: input.go (tcp_in.c), output.go (tcp_out.c),
+// timer.go (the timers of tcp.c), api.go (the raw API of tcp.c), listen.go,
+// timewait.go, sndq.go (send and receive queues), rtt.go, cc.go.
+//
+// The package never imports the IP layer: segments leave through the Output
+// interface, which core.Stack implements, and arrive through Layer.Input.
+//
+// # Memory
+//
+// Every table is sized once by Config: connections in a fixed array reached
+// by generation-checked handles, listeners, compact TIME-WAIT records (no
+// connection state, no buffers), a demultiplexing hash, and queue nodes.
+// Data lives in packet buffers from the stack's pool: the send queue copies
+// written bytes into buffers (or references the caller's memory with
+// WriteNoCopy); received segments stay in the buffers they arrived in and are
+// handed to the application without a copy. Nothing allocates on a packet
+// path.
+//
+// # Concurrency
+//
+// As for the rest of the core: one goroutine, the one that polls the stack.
+// Callbacks run inside Layer.Input and Layer.Timer, at points where the
+// connection's state is consistent; the application may call any method from
+// them, Abort included.
+package tcp

@@ -1,0 +1,767 @@
+package tcp
+
+import (
+	"github.com/lwgo/lwgo/core/clock"
+	"github.com/lwgo/lwgo/core/errs"
+	"github.com/lwgo/lwgo/core/pbuf"
+	"github.com/lwgo/lwgo/core/wire"
+)
+
+// Input handles a received segment: b's data is the IPv4 datagram ip,
+// whose header the stack has checked and which is addressed to us (unicast).
+// Input takes ownership of b. lwIP: tcp_input.
+func (l *Layer) Input(b *pbuf.Buf, ip wire.IPv4) {
+	in := &l.in
+	l.stats.Recv++
+	t, err := wire.ParseTCP(ip.Payload())
+	if err != nil {
+		l.stats.LenErr++
+		l.drop(b)
+		return
+	}
+	src, dst := ip.Src(), ip.Dst()
+	if b.Flags&pbuf.RxL4ChecksumOK == 0 && !t.IsChecksumValid(src, dst) {
+		l.stats.ChkErr++
+		l.drop(b)
+		return
+	}
+	if b.Flags&pbuf.LinkBroadcast != 0 {
+		l.drop(b) // RFC 9293 §3.9.1: no TCP on broadcast or multicast
+		return
+	}
+	*in = inSeg{t: t, src: src, dst: dst, tos: ip.TOS(), seq: t.Seq(), ack: t.Ack(), flags: t.Flags(),
+		wnd: uint32(t.Window()), hdrLen: t.HeaderLen()}
+	in.data = len(t) - in.hdrLen
+	if err := wire.ParseTCPOptions(t.Options(), &in.opts); err != nil {
+		l.stats.ProtErr++
+		l.drop(b)
+		return
+	}
+	// Keep only the payload in b from here on.
+	b.Consume(ip.HeaderLen() + in.hdrLen)
+	b.Truncate(in.data)
+
+	id := tuple{local: dst, remote: src, lport: t.DstPort(), rport: t.SrcPort()}
+	if i := l.conns.get(id); i >= 0 {
+		c := &l.pcbs[i]
+		l.processSegment(c, b)
+		return
+	}
+	if i := l.twIdx.get(id); i >= 0 {
+		if !l.timewaitInput(i) {
+			b.Free()
+			return
+		}
+		// A SYN that may reuse the tuple: go on to the listener.
+	}
+	if li := l.findListener(dst, id.lport); li >= 0 {
+		l.listenInput(li)
+		if i := l.conns.get(id); i >= 0 && in.data > 0 && l.pcbs[i].state == Established {
+			// Data on a cookie ACK was queued by process; b went with it.
+			return
+		}
+		b.Free()
+		return
+	}
+	// RFC 9293 §3.10.7.1, CLOSED: reset anything but a reset.
+	l.stats.NoPort++
+	if !in.flags.Has(wire.FlagRST) {
+		if in.flags.Has(wire.FlagACK) {
+			l.sendRST(id, in.ack, 0, false)
+		} else {
+			l.sendRST(id, 0, in.seq.Add(in.segLen()), true)
+		}
+	}
+	b.Free()
+}
+
+func (l *Layer) drop(b *pbuf.Buf) {
+	l.stats.Drop++
+	b.Free()
+}
+
+// processSegment runs the state machine for one segment of c and then the
+// callbacks and output it calls for.
+func (l *Layer) processSegment(c *pcb, b *pbuf.Buf) {
+	l.inBuf = b
+	l.process(c)
+	if l.inBuf != nil {
+		l.inBuf.Free()
+		l.inBuf = nil
+	}
+	l.afterInput(c)
+}
+
+// afterInput delivers the events of the last segment to the application,
+// in lwIP's order (connected or accepted, sent, received, end of stream,
+// error) and then sends what is owed. Each callback may end the connection.
+func (l *Layer) afterInput(c *pcb) {
+	gen := c.gen
+	alive := func() bool { return c.used && c.gen == gen }
+	if c.errPending != nil {
+		err := c.errPending
+		l.abort(c, err, false)
+		return
+	}
+	if c.flags&fConnectedOwed != 0 {
+		c.flags &^= fConnectedOwed
+		if hd := c.handler; hd != nil && c.flags&fDetached == 0 {
+			if hd.Connected(l.handle(c), nil) == errs.ErrAbort || !alive() {
+				return
+			}
+		}
+	}
+	if c.flags&fAcceptOwed != 0 {
+		c.flags &^= fAcceptOwed
+		if !l.accept(c) || !alive() {
+			return
+		}
+	}
+	if n := c.sentPending; n > 0 {
+		c.sentPending = 0
+		if hd := c.handler; hd != nil && c.flags&fDetached == 0 {
+			if hd.Sent(l.handle(c), n) == errs.ErrAbort || !alive() {
+				return
+			}
+		}
+	}
+	if !l.deliver(c) || !alive() {
+		return
+	}
+	switch {
+	case c.state == TimeWait:
+		l.output(c)
+		l.twEnter(c)
+		return
+	case c.state == Closed:
+		// LAST-ACK completed: the connection is done.
+		hd, h, attached := c.handler, l.handle(c), c.flags&fDetached == 0
+		l.release(c)
+		if hd != nil && attached {
+			hd.Err(h, errs.ErrClosed)
+		}
+		return
+	}
+	l.output(c)
+	if c.flags&fAckDelay != 0 && c.ackAt == clock.Never {
+		c.ackAt = l.now.Add(l.cfg.DelayedACK)
+		l.arm(c.ackAt)
+	}
+}
+
+// accept hands a completed passive open to the listener's acceptor; it
+// reports whether the connection survived.
+func (l *Layer) accept(c *pcb) bool {
+	li := c.listener
+	if li < 0 || !l.lst[li].used {
+		l.abort(c, errs.ErrClosed, true)
+		return false
+	}
+	s := &l.lst[li]
+	a := s.acceptor
+	if a == nil {
+		l.abort(c, errs.ErrClosed, true)
+		return false
+	}
+	gen := c.gen
+	err := a.Accept(Listener{l, li, s.gen}, l.handle(c), nil)
+	if !c.used || c.gen != gen {
+		return false
+	}
+	if err != nil {
+		l.abort(c, errs.ErrAbort, true)
+		return false
+	}
+	return true
+}
+
+// deliver offers in-order data, then end of stream, to the application; data
+// it refuses stays queued and is offered again from the timer. It reports
+// false if the connection went away.
+func (l *Layer) deliver(c *pcb) bool {
+	gen := c.gen
+	for !c.rcv.ready.empty() {
+		i := c.rcv.ready.head
+		b := l.nodes[i].buf
+		n := b.Len()
+		hd := c.handler
+		if c.flags&(fRxClosed|fDetached) != 0 {
+			hd = nil
+		}
+		// Count the bytes as delivered before the call: the application may
+		// call Recved from inside it.
+		c.rcv.readyLen -= n
+		c.rcv.unrecved += n
+		var err error
+		if hd == nil {
+			err = DefaultHandler{}.recvDrop(b)
+		} else {
+			err = hd.Recv(l.handle(c), b, nil)
+		}
+		if !c.used || c.gen != gen {
+			return false
+		}
+		if err != nil {
+			c.rcv.readyLen += n // refused: keep it
+			c.rcv.unrecved -= n
+			return true
+		}
+		// Taken: the application owns b now.
+		c.rcv.ready.head = l.nodes[i].next
+		if c.rcv.ready.head < 0 {
+			c.rcv.ready.tail = -1
+		}
+		l.nodes[i].buf = nil
+		l.freeNode(i)
+		if hd == nil {
+			l.recved(c, n) // nobody else will
+		}
+	}
+	if c.flags&(fFinRcvd|fFinDelivered) == fFinRcvd {
+		c.flags |= fFinDelivered
+		if hd := c.handler; hd != nil && c.flags&fDetached == 0 {
+			hd.Recv(l.handle(c), nil, nil)
+			if !c.used || c.gen != gen {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// recvDrop is the receive behaviour without a handler: the data is
+// consumed and dropped.
+func (DefaultHandler) recvDrop(b *pbuf.Buf) error {
+	b.Free()
+	return nil
+}
+
+// process runs the state machine for the segment in l.in (payload in
+// l.inBuf) on connection c (RFC 9293 §3.10.7.3–4). lwIP: tcp_process.
+func (l *Layer) process(c *pcb) {
+	in := &l.in
+	c.lastRecv = l.now
+	if c.flags&fKeepAlive != 0 {
+		c.probes = 0
+		l.armKeep(c)
+	}
+	if c.state == SynSent {
+		l.synSent(c)
+		return
+	}
+	// RFC 7323 §5.3 PAWS: a segment whose TSval is older than TS.Recent is a
+	// duplicate from an earlier incarnation; acknowledge and drop it.
+	if c.flags&fTimestamps != 0 && in.opts.HasTimestamps && !in.flags.Has(wire.FlagRST) {
+		if int32(in.opts.TSVal-c.ts.recent) < 0 && l.now.Sub(c.ts.recentAt) < 24*24*60*clock.Minute {
+			l.stats.PAWSDrops++
+			c.flags |= fAckNow
+			return
+		}
+	}
+	// First: sequence number acceptable? (RFC 9293 §3.10.7.4)
+	wnd := uint32(0)
+	if c.rcv.NXT.LessThan(c.rcv.adv) {
+		wnd = uint32(c.rcv.adv.Sub(c.rcv.NXT))
+	}
+	if c.state == SynReceived && wnd == 0 {
+		wnd = 1 // the SYN-ACK announced a window; accept the handshake ACK
+	}
+	segLen := in.segLen()
+	acceptable := false
+	switch {
+	case segLen == 0 && wnd == 0:
+		acceptable = in.seq == c.rcv.NXT
+	case segLen == 0:
+		acceptable = in.seq.InWindow(c.rcv.NXT, wire.Size(wnd))
+	case wnd == 0:
+		acceptable = false
+	default:
+		acceptable = in.seq.InWindow(c.rcv.NXT, wire.Size(wnd)) ||
+			in.seq.Add(segLen-1).InWindow(c.rcv.NXT, wire.Size(wnd))
+	}
+	zeroWndData := !acceptable && wnd == 0 && in.seq == c.rcv.NXT && in.data > 0
+	if !acceptable && !zeroWndData {
+		// "If an incoming segment is not acceptable, an acknowledgment should be
+		// sent in reply (unless the RST bit is set)".
+		if !in.flags.Has(wire.FlagRST) {
+			l.stats.OutOfWindow++
+			c.flags |= fAckNow
+		}
+		return
+	}
+	// Second: RST (RFC 5961 §3.2): exactly RCV.NXT resets; otherwise in the
+	// window draws a challenge ACK.
+	if in.flags.Has(wire.FlagRST) {
+		if in.seq != c.rcv.NXT {
+			l.sendChallengeACK(c)
+			return
+		}
+		l.stats.Resets++
+		if c.state == SynReceived && c.flags&fActiveOpen == 0 {
+			l.release(c) // back to LISTEN: the listener stays
+			return
+		}
+		c.errPending = errs.ErrReset
+		return
+	}
+	// Fourth: SYN in a synchronized state (RFC 5961 §4.2): challenge ACK.
+	if in.flags.Has(wire.FlagSYN) {
+		if c.state == SynReceived && in.seq == c.rcv.IRS {
+			c.flags |= fAckNow // a retransmitted SYN: repeat the SYN-ACK
+			c.snd.NXT = c.snd.ISS
+			return
+		}
+		l.sendChallengeACK(c)
+		return
+	}
+	// Fifth: the ACK field.
+	if !in.flags.Has(wire.FlagACK) {
+		return
+	}
+	if c.state == SynReceived {
+		if !in.ack.LessThanEq(c.snd.NXT) || !c.snd.UNA.LessThan(in.ack) {
+			l.sendRST(c.id, in.ack, 0, false) // <SEQ=SEG.ACK><CTL=RST>
+			return
+		}
+		c.state = Established
+		c.snd.WND = in.wnd << c.snd.scale
+		c.snd.maxWnd = c.snd.WND
+		c.snd.WL1, c.snd.WL2 = in.seq, in.ack
+		if c.listener >= 0 {
+			l.lst[c.listener].pending-- // out of the backlog: accept follows
+			c.flags |= fAcceptOwed
+		} else {
+			c.flags |= fConnectedOwed // simultaneous open
+		}
+		l.stats.Established++
+	}
+	if !l.ackInput(c) {
+		return
+	}
+	// Timestamps: update TS.Recent (RFC 7323 §4.3).
+	if c.flags&fTimestamps != 0 && in.opts.HasTimestamps &&
+		int32(in.opts.TSVal-c.ts.recent) >= 0 && in.seq.LessThanEq(c.ts.lastAckSent) {
+		c.ts.recent, c.ts.recentAt = in.opts.TSVal, l.now
+	}
+	if zeroWndData {
+		c.flags |= fAckNow // window closed: the data is dropped, the ACK used
+		return
+	}
+	// Seventh: segment text.
+	if in.data > 0 || in.flags.Has(wire.FlagFIN) {
+		l.dataInput(c)
+	}
+}
+
+// synSent handles a segment in SYN-SENT (RFC 9293 §3.10.7.3).
+func (l *Layer) synSent(c *pcb) {
+	in := &l.in
+	ackOK := false
+	if in.flags.Has(wire.FlagACK) {
+		// "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless the
+		// RST bit is set)".
+		if in.ack.LessThanEq(c.snd.ISS) || c.snd.NXT.LessThan(in.ack) {
+			if !in.flags.Has(wire.FlagRST) {
+				l.sendRST(c.id, in.ack, 0, false)
+			}
+			return
+		}
+		ackOK = true
+	}
+	if in.flags.Has(wire.FlagRST) {
+		if ackOK {
+			l.stats.Resets++
+			c.errPending = errs.ErrReset // "connection reset"
+		}
+		return
+	}
+	if !in.flags.Has(wire.FlagSYN) {
+		return
+	}
+	c.rcv.IRS = in.seq
+	c.rcv.NXT = in.seq + 1
+	c.rcv.adv = c.rcv.NXT
+	l.synOptionsActive(c)
+	if ackOK {
+		c.snd.UNA = in.ack
+		c.snd.WND = in.wnd // never scaled in a SYN (RFC 7323 §2.2)
+		c.snd.maxWnd = c.snd.WND
+		c.snd.WL1, c.snd.WL2 = in.seq, in.ack
+		if c.flags&(fRexmit|fRTTiming) == fRTTiming {
+			l.rttSample(c, l.now.Sub(c.rtt.at))
+		} else if c.flags&fTimestamps != 0 && in.opts.TSEcr != 0 {
+			l.rttSample(c, clock.Duration(l.tsNow()+c.ts.offset-in.opts.TSEcr)*clock.Millisecond)
+		}
+		c.flags &^= fRexmit | fRTTiming
+		c.rtoAt = clock.Never
+		c.retries = 0
+		c.firstRexmit = clock.Never
+		c.state = Established
+		c.flags |= fAckNow | fConnectedOwed
+		l.stats.Established++
+		return
+	}
+	// Simultaneous open: "enter SYN-RECEIVED, form a SYN,ACK segment".
+	c.state = SynReceived
+	c.snd.WND = in.wnd
+	c.snd.NXT = c.snd.ISS
+	c.flags |= fAckNow
+}
+
+// synOptionsActive applies a SYN's options to an actively opened connection:
+// window scaling and SACK only if both sides offered them.
+func (l *Layer) synOptionsActive(c *pcb) {
+	o := &l.in.opts
+	if o.MSS != 0 {
+		c.snd.mss = min(uint32(max(o.MSS, 64)), c.rcv.mss)
+	} else {
+		c.snd.mss = min(wire.TCPDefaultMSS, c.rcv.mss)
+	}
+	if o.HasWScale && !l.cfg.NoWindowScale {
+		c.flags |= fWScale
+		c.snd.scale = min(o.WScale, wire.MaxWScale)
+	} else {
+		c.rcv.scale, c.snd.scale = 0, 0
+	}
+	if o.HasTimestamps && !l.cfg.NoTimestamps {
+		c.flags |= fTimestamps
+		c.ts.recent, c.ts.recentAt = o.TSVal, l.now
+	}
+	if o.SACKPermitted && !l.cfg.NoSACK {
+		c.flags |= fSACK
+	}
+	l.ccInit(c)
+}
+
+// ackInput processes the ACK field in a synchronized state (RFC 9293
+// §3.10.7.4 fifth, RFC 5961 §5, RFC 5681, RFC 6582). It reports whether
+// processing continues.
+func (l *Layer) ackInput(c *pcb) bool {
+	in := &l.in
+	una, nxt := c.snd.UNA, c.snd.MAX
+	// RFC 5961 §5.2: acceptable if SND.UNA − MAX.SND.WND ≤ SEG.ACK ≤ SND.NXT.
+	if nxt.LessThan(in.ack) {
+		l.stats.BadAck++
+		c.flags |= fAckNow // acknowledges something not yet sent
+		return false
+	}
+	if in.ack.LessThan(una - wire.Seq(max(c.snd.maxWnd, 1<<16))) {
+		l.stats.BadAck++
+		l.sendChallengeACK(c)
+		return false
+	}
+	wndField := in.wnd << c.snd.scale
+	if una.LessThan(in.ack) {
+		l.newAck(c)
+	} else if in.ack == una && in.data == 0 && !in.flags.HasAny(wire.FlagSYN|wire.FlagFIN) &&
+		wndField == c.snd.WND && c.flight() > 0 {
+		l.dupAck(c)
+	}
+	// Window update (RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ, or equal and
+	// SND.WL2 =< SEG.ACK).
+	if c.snd.WL1.LessThan(in.seq) || c.snd.WL1 == in.seq && c.snd.WL2.LessThanEq(in.ack) {
+		c.snd.WND = wndField
+		c.snd.WL1, c.snd.WL2 = in.seq, in.ack
+		c.snd.maxWnd = max(c.snd.maxWnd, wndField)
+		if wndField > 0 && c.flags&fPersist != 0 {
+			c.flags &^= fPersist
+			c.rtoAt = clock.Never
+			c.retries = 0
+			if c.flight() > 0 {
+				l.armRTO(c)
+			}
+		}
+	}
+	// Our FIN acknowledged?
+	finAcked := c.flags&fFinQueued != 0 && c.snd.UNA == c.snd.bufSeq.Add(wire.Size(c.snd.queued)+1) && c.snd.queued == 0
+	switch c.state {
+	case FinWait1:
+		if finAcked {
+			c.state = FinWait2
+			if c.flags&fDetached != 0 {
+				// Nobody will read or close further: bound the wait
+				// (lwIP TCP_FIN_WAIT_TIMEOUT).
+				c.keepAt = l.now.Add(l.cfg.FinWait2Timeout)
+				l.arm(c.keepAt)
+			}
+		}
+	case Closing:
+		if finAcked {
+			c.state = TimeWait
+		}
+		return false
+	case LastAck:
+		if finAcked {
+			c.state = Closed
+		}
+		return false
+	case TimeWait:
+		return false
+	}
+	return true
+}
+
+// newAck handles an ACK that acknowledges new data.
+func (l *Layer) newAck(c *pcb) {
+	in := &l.in
+	acked := uint32(in.ack.Sub(c.snd.UNA))
+	data := int(acked)
+	if c.synUnacked() {
+		data-- // our SYN
+	}
+	finSeq := c.snd.bufSeq.Add(wire.Size(c.snd.queued))
+	if c.flags&fFinQueued != 0 && finSeq.LessThan(in.ack) {
+		data-- // our FIN
+	}
+	c.snd.UNA = in.ack
+	if c.snd.NXT.LessThan(c.snd.UNA) {
+		c.snd.NXT = c.snd.UNA // acknowledged beyond a rewind after RTO
+	}
+	if data > 0 {
+		l.sndTrim(c, data)
+		c.sentPending += data
+	}
+	// RTT (RFC 6298 §3, RFC 7323 §4): from the echoed timestamp, or the timed
+	// segment when it was not retransmitted (Karn).
+	if c.flags&fTimestamps != 0 && in.opts.HasTimestamps && in.opts.TSEcr != 0 {
+		l.rttSample(c, clock.Duration(l.tsNow()+c.ts.offset-in.opts.TSEcr)*clock.Millisecond)
+	} else if c.flags&fRTTiming != 0 && c.rtt.seq.LessThan(in.ack) {
+		c.flags &^= fRTTiming
+		if c.flags&fRexmit == 0 {
+			l.rttSample(c, l.now.Sub(c.rtt.at))
+		}
+	}
+	c.flags &^= fRexmit
+	c.retries = 0
+	c.firstRexmit = clock.Never
+	// Congestion control.
+	if c.flags&fInRecovery != 0 {
+		if c.snd.recover.LessThan(in.ack) || c.snd.recover == in.ack {
+			// Full acknowledgment (RFC 6582 §3.2 step 3): deflate and leave.
+			c.flags &^= fInRecovery
+			c.cc.Cwnd = min(c.cc.Ssthresh, max(c.flight(), c.cc.MSS)+c.cc.MSS)
+		} else {
+			// Partial acknowledgment (step 4): retransmit the next hole,
+			// deflate by the amount acknowledged, add back one SMSS.
+			l.retransmitHead(c)
+			if c.cc.Cwnd > acked {
+				c.cc.Cwnd -= acked
+			} else {
+				c.cc.Cwnd = 0
+			}
+			c.cc.Cwnd += c.cc.MSS
+		}
+	} else {
+		c.ccAl.OnAck(&c.cc, acked)
+	}
+	c.snd.dupAcks = 0
+	// RFC 6298 §5.2–5.3: stop the timer when all is acknowledged, else restart.
+	if c.flight() == 0 && c.flags&fPersist == 0 {
+		c.rtoAt = clock.Never
+	} else if c.flags&fPersist == 0 {
+		l.armRTO(c)
+	}
+	// The poll interval restarts when data is acknowledged (lwIP).
+	if c.pollInterval > 0 && data > 0 {
+		c.pollAt = l.now.Add(c.pollInterval)
+		l.arm(c.pollAt)
+	}
+}
+
+// dupAck counts duplicate ACKs and runs fast retransmit and NewReno fast
+// recovery (RFC 5681 §3.2, RFC 6582 §3.2).
+func (l *Layer) dupAck(c *pcb) {
+	l.stats.DupAcks++
+	c.snd.dupAcks++
+	switch {
+	case c.flags&fInRecovery != 0:
+		c.cc.Cwnd += c.cc.MSS // inflate per additional duplicate
+		c.flags |= fWndUpdate // try output: new data may fit
+	case c.snd.dupAcks == 3:
+		// RFC 6582 §3.2 step 2: only when the ACK covers more than recover,
+		// so a loss already being repaired does not halve the window twice.
+		if !c.snd.recover.LessThan(c.snd.UNA) && c.snd.recover != c.snd.UNA && c.snd.recover != 0 {
+			return
+		}
+		l.stats.FastRetransmits++
+		c.ccAl.OnLoss(&c.cc, c.flight())
+		c.snd.recover = c.snd.MAX
+		c.flags |= fInRecovery
+		l.retransmitHead(c)
+		c.cc.Cwnd = c.cc.Ssthresh + 3*c.cc.MSS
+	}
+}
+
+// retransmitHead resends the oldest unacknowledged segment.
+func (l *Layer) retransmitHead(c *pcb) {
+	if c.synUnacked() {
+		return
+	}
+	off := int(c.snd.UNA.Sub(c.snd.bufSeq))
+	n := min(c.snd.queued-off, int(c.segMSS()))
+	if n <= 0 {
+		return
+	}
+	flags := wire.FlagACK
+	finSeq := c.snd.bufSeq.Add(wire.Size(c.snd.queued))
+	if c.flags&fFinQueued != 0 && c.snd.UNA.Add(wire.Size(n)) == finSeq && c.flags&fFinSent != 0 {
+		flags |= wire.FlagFIN
+	}
+	l.sendData(c, c.snd.UNA, off, n, flags)
+}
+
+// dataInput queues the segment's text and FIN (RFC 9293 §3.10.7.4 seventh
+// and eighth). lwIP: tcp_receive.
+func (l *Layer) dataInput(c *pcb) {
+	in := &l.in
+	switch c.state {
+	case Established, FinWait1, FinWait2:
+	default:
+		// CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer already sent FIN;
+		// "ignore the segment text".
+		return
+	}
+	b := l.inBuf
+	seq := in.seq
+	fin := in.flags.Has(wire.FlagFIN)
+	if in.data > 0 && c.flags&fRxClosed != 0 {
+		// Data for an application that will read no more: reset (lwIP).
+		l.sendRST(c.id, c.snd.NXT, c.rcv.NXT, true)
+		c.errPending = errs.ErrAbort
+		return
+	}
+	// Trim what we already have at the front.
+	if seq.LessThan(c.rcv.NXT) {
+		k := int(c.rcv.NXT.Sub(seq))
+		if k > b.Len() {
+			return // only a duplicate FIN or nothing new
+		}
+		b.Consume(k)
+		seq = c.rcv.NXT
+	}
+	// Trim what lies beyond the window at the back.
+	right := c.rcv.adv
+	if c.rcv.NXT.Add(wire.Size(c.rcv.wnd)).LessThan(right) {
+		right = c.rcv.NXT.Add(wire.Size(c.rcv.wnd))
+	}
+	if end := seq.Add(wire.Size(b.Len())); right.LessThan(end) {
+		k := int(end.Sub(right))
+		b.Truncate(max(b.Len()-k, 0))
+		fin = false
+	}
+	if seq != c.rcv.NXT {
+		// Out of order: keep it if there is room, and send a duplicate ACK at
+		// once (RFC 5681 §4.2) carrying SACK blocks.
+		c.flags |= fAckNow
+		if b.Len() == 0 && !fin {
+			return
+		}
+		if c.rcv.ooCount >= l.cfg.OOSeqMaxBufs || l.ooseq >= l.cfg.OOSeqGlobal || l.nodesFree == 0 {
+			l.stats.OOSeqDrops++
+			return
+		}
+		i := l.allocNode()
+		l.nodes[i].buf, l.nodes[i].seq, l.nodes[i].fin = b, seq, fin
+		if l.oooInsert(c, i) {
+			l.inBuf = nil
+			l.stats.OOSeq++
+		} else {
+			l.nodes[i].buf = nil
+			l.freeNode(i)
+		}
+		return
+	}
+	hadOOO := c.rcv.ooCount > 0
+	if b.Len() > 0 {
+		if l.nodesFree == 0 {
+			l.stats.MemErr++
+			return // no node: drop; the peer retransmits
+		}
+		l.queueReady(c, b)
+		l.inBuf = nil
+	}
+	if fin {
+		l.finInput(c)
+	}
+	// Pull in what the out-of-order queue now continues.
+	for c.rcv.ooCount > 0 && c.flags&fFinRcvd == 0 {
+		i := c.rcv.ooseq.head
+		m := &l.nodes[i]
+		if c.rcv.NXT.LessThan(m.seq) {
+			break
+		}
+		c.rcv.ooseq.head = m.next
+		if m.next < 0 {
+			c.rcv.ooseq.tail = -1
+		}
+		c.rcv.ooCount--
+		l.ooseq--
+		mb, mfin := m.buf, m.fin
+		end := m.seq.Add(wire.Size(mb.Len()))
+		l.freeNode(i)
+		if end.LessThan(c.rcv.NXT) || end == c.rcv.NXT && !mfin {
+			mb.Free()
+			continue
+		}
+		mb.Consume(int(c.rcv.NXT.Sub(end - wire.Seq(mb.Len()))))
+		if mb.Len() > 0 {
+			l.queueReady(c, mb)
+		} else {
+			mb.Free()
+		}
+		if mfin {
+			l.finInput(c)
+		}
+	}
+	// ACK policy (RFC 9293 §3.8.6.3, RFC 5681 §4.2): at once when a gap was
+	// filled, on every second full segment, or with delayed ACKs off;
+	// otherwise delayed.
+	c.rcv.segs++
+	switch {
+	case hadOOO, c.flags&fFinRcvd != 0, l.cfg.DelayedACK < 0, c.rcv.segs >= 2:
+		c.flags |= fAckNow
+	default:
+		c.flags |= fAckDelay
+	}
+}
+
+// queueReady appends in-order data to the ready list, advancing RCV.NXT.
+func (l *Layer) queueReady(c *pcb, b *pbuf.Buf) {
+	i := l.allocNode()
+	l.nodes[i].buf = b
+	l.push(&c.rcv.ready, i)
+	n := b.Len()
+	c.rcv.readyLen += n
+	c.rcv.NXT = c.rcv.NXT.Add(wire.Size(n))
+	if uint32(n) <= c.rcv.wnd {
+		c.rcv.wnd -= uint32(n)
+	} else {
+		c.rcv.wnd = 0
+	}
+}
+
+// finInput takes the peer's FIN in sequence (RFC 9293 §3.10.7.4 eighth).
+func (l *Layer) finInput(c *pcb) {
+	if c.flags&fFinRcvd != 0 {
+		return
+	}
+	c.flags |= fFinRcvd | fAckNow
+	c.rcv.NXT++
+	switch c.state {
+	case SynReceived, Established:
+		c.state = CloseWait
+	case FinWait1:
+		finAcked := c.snd.UNA == c.snd.bufSeq.Add(wire.Size(c.snd.queued)+1)
+		if finAcked {
+			c.state = TimeWait
+		} else {
+			c.state = Closing
+		}
+	case FinWait2:
+		c.state = TimeWait
+	}
+	// Out-of-order data past the FIN can never be delivered.
+	l.ooseq -= c.rcv.ooCount
+	c.rcv.ooCount = 0
+	l.freeList(&c.rcv.ooseq)
+}

@@ -1,0 +1,295 @@
+package tcp
+
+import (
+	"github.com/lwgo/lwgo/core/clock"
+	"github.com/lwgo/lwgo/core/pbuf"
+	"github.com/lwgo/lwgo/core/wire"
+)
+
+// segMSS returns the payload bytes per full segment: the send MSS less the
+// timestamp option (RFC 7323 §3.2 counts options against the MSS).
+func (c *pcb) segMSS() uint32 {
+	if c.flags&fTimestamps != 0 {
+		return c.snd.mss - 12
+	}
+	return c.snd.mss
+}
+
+// output sends what the state, the windows, Nagle's algorithm and the
+// queue allow, and an ACK if one is owed and nothing else carried it.
+// lwIP: tcp_output.
+func (l *Layer) output(c *pcb) {
+	switch c.state {
+	case Closed, Listen, TimeWait:
+		return
+	case SynSent, SynReceived:
+		if c.snd.NXT == c.snd.ISS {
+			l.sendSYN(c)
+		} else if c.flags&fAckNow != 0 && c.state == SynReceived {
+			l.sendSYN(c) // a duplicate SYN: repeat the SYN-ACK
+		}
+		return
+	}
+	sent := false
+	if c.flight() == 0 && c.lastSend != 0 && l.now.Sub(c.lastSend) > c.rtt.rto {
+		c.ccAl.OnIdle(&c.cc) // RFC 5681 §4.1 restart after idle
+	}
+	mss := c.segMSS()
+	for {
+		off := int(c.snd.NXT.Sub(c.snd.bufSeq))
+		if c.synUnacked() {
+			break
+		}
+		avail := c.snd.queued - off
+		finSeq := c.snd.bufSeq.Add(wire.Size(c.snd.queued))
+		finPending := c.flags&fFinQueued != 0 && c.snd.NXT.LessThanEq(finSeq)
+		if avail <= 0 && !finPending {
+			break
+		}
+		wnd := min(c.snd.WND, c.cc.Cwnd)
+		inflight := c.flight()
+		usable := 0
+		if wnd > inflight {
+			usable = int(wnd - inflight)
+		}
+		n := min(avail, int(mss), usable)
+		if avail <= 0 {
+			n = 0 // a bare FIN: it needs no window
+		} else if n <= 0 {
+			if c.snd.WND == 0 && inflight == 0 && c.flags&fPersist == 0 {
+				l.startPersist(c)
+			}
+			break
+		}
+		if avail > 0 && n < int(mss) && n < avail {
+			// A partial segment the window allows but the queue could fill:
+			// sender SWS avoidance (RFC 9293 §3.8.6.2.1) waits unless it is at
+			// least half the largest window offered.
+			if uint32(n) < c.snd.maxWnd/2 || inflight > 0 {
+				break
+			}
+		}
+		if avail > 0 && n == avail && n < int(mss) && inflight > 0 && c.flags&(fNoDelay|fFinQueued) == 0 {
+			break // Nagle (RFC 9293 §3.7.4): one small segment in flight at a time
+		}
+		fin := finPending && n == avail
+		flags := wire.FlagACK
+		if n > 0 && n == avail && c.flags&fPush != 0 {
+			flags |= wire.FlagPSH
+		}
+		if fin {
+			flags |= wire.FlagFIN
+		}
+		if !l.sendData(c, c.snd.NXT, off, n, flags) {
+			break
+		}
+		sent = true
+		c.snd.NXT = c.snd.NXT.Add(wire.Size(n))
+		if fin {
+			c.snd.NXT++
+			c.flags |= fFinSent
+		}
+		if c.snd.MAX.LessThan(c.snd.NXT) {
+			c.snd.MAX = c.snd.NXT
+		}
+		if fin {
+			break
+		}
+	}
+	if !sent && c.flags&(fAckNow|fWndUpdate) != 0 {
+		l.sendData(c, c.snd.NXT, 0, 0, wire.FlagACK)
+	}
+}
+
+// sendSYN sends our SYN, or SYN-ACK in SYN-RECEIVED, with its options.
+func (l *Layer) sendSYN(c *pcb) {
+	h := wire.TCPHeader{
+		SrcPort: c.id.lport, DstPort: c.id.rport, Seq: c.snd.ISS,
+		Flags: wire.FlagSYN, Window: uint16(min(c.rcv.wnd, 0xffff)), // never scaled in a SYN
+	}
+	h.Options.MSS = uint16(c.rcv.mss)
+	passive := c.state == SynReceived
+	if passive {
+		h.Flags |= wire.FlagACK
+		h.Ack = c.rcv.NXT
+	}
+	if !l.cfg.NoWindowScale && (!passive || c.flags&fWScale != 0) {
+		h.Options.HasWScale, h.Options.WScale = true, c.rcv.scale
+	}
+	if !l.cfg.NoSACK && (!passive || c.flags&fSACK != 0) {
+		h.Options.SACKPermitted = true
+	}
+	if !l.cfg.NoTimestamps && (!passive || c.flags&fTimestamps != 0) {
+		h.Options.HasTimestamps = true
+		h.Options.TSVal = l.tsNow() + c.ts.offset
+		h.Options.TSEcr = c.ts.recent
+	}
+	if !l.sendHeader(&h, c.id, c.tos) {
+		l.armRTO(c)
+		return
+	}
+	c.flags &^= fAckNow | fAckDelay
+	c.ackAt = clock.Never
+	c.rcv.adv = c.rcv.NXT.Add(wire.Size(min(c.rcv.wnd, 0xffff)))
+	c.snd.NXT = c.snd.ISS + 1
+	if c.snd.MAX.LessThan(c.snd.NXT) {
+		c.snd.MAX = c.snd.NXT
+	}
+	if c.flags&fRexmit == 0 {
+		c.flags |= fRTTiming
+		c.rtt.seq, c.rtt.at = c.snd.ISS, l.now
+	}
+	if c.rtoAt == clock.Never {
+		l.armRTO(c)
+	}
+}
+
+// rcvWindow returns the window field to announce, moving the announced
+// right edge only forward (RFC 9293 §3.8.6.2.2: no shrinking) and only by
+// useful amounts (receiver SWS avoidance: at least min(RcvBuf/2, MSS)).
+func (l *Layer) rcvWindow(c *pcb) uint16 {
+	right := c.rcv.NXT.Add(wire.Size(c.rcv.wnd))
+	grow := uint32(0)
+	if c.rcv.adv.LessThan(right) {
+		grow = uint32(right.Sub(c.rcv.adv))
+	}
+	if c.rcv.adv.LessThan(c.rcv.NXT) || grow >= min(uint32(l.cfg.RcvBuf)/2, c.rcv.mss) {
+		c.rcv.adv = right
+	}
+	if c.rcv.adv.LessThan(c.rcv.NXT) {
+		c.rcv.adv = c.rcv.NXT
+	}
+	w := uint32(c.rcv.adv.Sub(c.rcv.NXT)) >> c.rcv.scale
+	if w > 0xffff {
+		w = 0xffff
+	}
+	// What the field says is what the peer will use: keep adv exact.
+	c.rcv.adv = c.rcv.NXT.Add(wire.Size(w << c.rcv.scale))
+	return uint16(w)
+}
+
+// sendData sends one segment: n bytes from queue offset off (n may be 0),
+// at sequence seq, with flags. It reports false when no buffer was free.
+func (l *Layer) sendData(c *pcb, seq wire.Seq, off, n int, flags wire.TCPFlags) bool {
+	h := wire.TCPHeader{
+		SrcPort: c.id.lport, DstPort: c.id.rport, Seq: seq, Ack: c.rcv.NXT,
+		Flags: flags, Window: l.rcvWindow(c),
+	}
+	if c.flags&fTimestamps != 0 {
+		h.Options.HasTimestamps = true
+		h.Options.TSVal = l.tsNow() + c.ts.offset
+		h.Options.TSEcr = c.ts.recent
+	}
+	if c.flags&fSACK != 0 && c.rcv.ooCount > 0 {
+		h.Options.NumSACK = l.sackBlocks(c, h.Options.SACK[:])
+	}
+	hl := h.Len()
+	b, err := l.pool.Alloc(pbuf.LayerIP, hl+n)
+	if err != nil {
+		l.stats.MemErr++
+		l.armRTO(c) // try again when the timer fires
+		return false
+	}
+	t := wire.TCP(b.Bytes())
+	h.Encode(t)
+	if n > 0 {
+		l.sndCopy(c, t[hl:], off)
+	}
+	l.transmit(b, c.id, c.tos)
+	l.stats.Xmit++
+	c.ts.lastAckSent = c.rcv.NXT
+	c.flags &^= fAckNow | fAckDelay | fWndUpdate
+	c.ackAt = clock.Never
+	c.rcv.segs = 0
+	if n > 0 || flags.Has(wire.FlagFIN) {
+		c.lastSend = l.now
+		if seq.LessThan(c.snd.MAX) {
+			l.stats.Retransmits++
+			c.flags |= fRexmit
+		} else if c.flags&(fTimestamps|fRTTiming) == 0 {
+			// Time one segment per round trip (Karn: never a retransmission).
+			c.flags |= fRTTiming
+			c.rtt.seq = seq
+			c.rtt.at = l.now
+		}
+		if c.rtoAt == clock.Never || c.flags&fPersist != 0 {
+			c.flags &^= fPersist
+			l.armRTO(c)
+		}
+	}
+	return true
+}
+
+// transmit fills in the checksum and hands the segment to the IP layer.
+func (l *Layer) transmit(b *pbuf.Buf, id tuple, tos uint8) {
+	t := wire.TCP(b.Bytes())
+	sum := wire.PseudoHeaderSum(id.local, id.remote, wire.ProtoTCP, len(t))
+	t.SetChecksum(wire.Fold(wire.Checksum(t, sum)))
+	l.out.OutputTCP(b, id.local, id.remote, tos, 0)
+}
+
+// sendHeader sends a segment that is only a header (SYN, SYN-ACK, RST, a
+// TIME-WAIT ACK). It reports false when no buffer was free.
+func (l *Layer) sendHeader(h *wire.TCPHeader, id tuple, tos uint8) bool {
+	b, err := l.pool.Alloc(pbuf.LayerIP, h.Len())
+	if err != nil {
+		l.stats.MemErr++
+		return false
+	}
+	h.Encode(wire.TCP(b.Bytes()))
+	l.transmit(b, id, tos)
+	l.stats.Xmit++
+	return true
+}
+
+// sendRST sends a reset for id: <SEQ=seq><CTL=RST>, or with an ACK of ack
+// when withAck. lwIP: tcp_rst.
+func (l *Layer) sendRST(id tuple, seq, ack wire.Seq, withAck bool) {
+	h := wire.TCPHeader{SrcPort: id.lport, DstPort: id.rport, Seq: seq, Flags: wire.FlagRST}
+	if withAck {
+		h.Flags |= wire.FlagACK
+		h.Ack = ack
+	}
+	if l.sendHeader(&h, id, 0) {
+		l.stats.RSTsSent++
+	}
+}
+
+// sendChallengeACK sends <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> within the
+// rate limit (RFC 5961 §3.2, §4.2, §5.2, §7).
+func (l *Layer) sendChallengeACK(c *pcb) {
+	rate := l.cfg.ChallengeACKRate
+	if el := l.now.Sub(l.chFill); el >= clock.Second {
+		l.chTok, l.chFill = rate, l.now
+	}
+	if l.chTok <= 0 {
+		l.stats.ChallengeLimited++
+		return
+	}
+	l.chTok--
+	l.stats.ChallengeACKs++
+	l.sendData(c, c.snd.NXT, 0, 0, wire.FlagACK)
+}
+
+// armRTO (re)starts the retransmission timer (RFC 6298 §5.1, 5.3).
+func (l *Layer) armRTO(c *pcb) {
+	c.rtoAt = l.now.Add(c.rtt.rto)
+	l.arm(c.rtoAt)
+}
+
+// startPersist starts zero-window probing (RFC 9293 §3.8.6.1).
+func (l *Layer) startPersist(c *pcb) {
+	c.flags |= fPersist
+	c.retries = 0
+	c.rtoAt = l.now.Add(l.clampRTO(c.rtt.rto))
+	l.arm(c.rtoAt)
+}
+
+// armKeep schedules the next keepalive check.
+func (l *Layer) armKeep(c *pcb) {
+	if c.flags&fKeepAlive == 0 {
+		return
+	}
+	c.keepAt = c.lastRecv.Add(c.keepIdle + clock.Duration(c.probes)*c.keepIntvl)
+	l.arm(c.keepAt)
+}
