@@ -45,7 +45,30 @@
 //	etharp_add_static_entry  s.AddStaticARP(n, ip, mac)
 //	stats_display            s.Stats().String()
 //
-// TCP's raw API (tcp_new, tcp_bind, tcp_listen, tcp_accept, tcp_connect,
-// tcp_write, tcp_output, tcp_recved, tcp_close, tcp_abort) joins with the TCP
-// engine.
+//	tcp_new                  s.NewTCP()
+//	tcp_arg + tcp_recv/sent/poll/err   c.SetHandler(h)   h implements TCPHandler
+//	tcp_bind                 c.Bind(addr, port)
+//	tcp_listen_with_backlog  c.Listen(backlog) → TCPListener; c goes stale
+//	tcp_accept               l.SetAcceptor(a)
+//	tcp_connect              c.Connect(raddr)          result: Connected or Err
+//	tcp_write, tcp_output    c.Write(p, flags), c.Output()
+//	tcp_recved               c.Recved(n)               an int: no 16-bit limit
+//	tcp_sndbuf               c.SendBuffer()            a Write of that many bytes succeeds
+//	tcp_sndqueuelen          c.SendQueueLen()          in bytes
+//	tcp_mss                  c.MSS()
+//	tcp_poll                 c.SetPollInterval(d)
+//	tcp_nagle_disable        c.SetNoDelay(true)
+//	SOF_KEEPALIVE            c.SetKeepAlive(on, idle, interval, count)
+//	tcp_shutdown             c.CloseRead(), c.CloseWrite()
+//	tcp_close                c.Close()                 the handle goes stale
+//	tcp_abort                c.Abort()
+//
+// # TCP callbacks
+//
+// TCPHandler methods run inside Poll. Recv gets in-order data, or nil at end
+// of stream; returning nil takes the buffer (Free it, Recved the bytes),
+// any other error refuses it and the stack offers it again later. Sent
+// reports bytes the peer acknowledged. Err reports the end of a connection
+// that did not close by itself: the handle is already stale. A callback
+// that called Abort returns ErrAbort.
 package rawapi
