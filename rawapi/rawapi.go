@@ -82,3 +82,13 @@ const (
 
 // New allocates a stack and all its memory. lwIP: lwip_init.
 func New(cfg Config) *Stack { return core.New(cfg) }
+
+// ManualClock is a clock that moves only when told to: for simulations and
+// examples that run two stacks in virtual time.
+type ManualClock = clock.Manual
+
+// Time units.
+const (
+	Millisecond = clock.Millisecond
+	Second      = clock.Second
+)
