@@ -1,55 +1,57 @@
 package wire
 
-import (
-	"encoding/binary"
-	"math/bits"
-)
+import "encoding/binary"
 
 // Checksum adds the bytes of b to the one's-complement running sum initial
 // (RFC 1071) and returns the new running sum, folded to 16 bits. To checksum a
 // message in pieces, every piece but the last must have even length. The
 // Internet checksum of the whole is Fold(sum).
 //
-// It sums eight bytes at a time with end-around carry; the word order does not
-// matter in one's-complement arithmetic (RFC 1071 §2(B)), so big-endian loads
-// of 64-bit words give the same folded result as 16-bit adds.
+// It adds 32-bit words into four independent 64-bit accumulators, which
+// cannot overflow below 2^31 rounds, so there is no carry chain to wait on.
+// The words are loaded little-endian (plain loads) and the folded result is
+// byte-swapped at the end: one's-complement sums are byte-order independent
+// (RFC 1071 §2(B)).
 func Checksum(b []byte, initial uint32) uint32 {
-	s := uint64(initial)
-	var c, c2, c3, c4 uint64
-	for len(b) >= 32 {
-		s, c = bits.Add64(s, binary.BigEndian.Uint64(b), c)
-		s, c2 = bits.Add64(s, binary.BigEndian.Uint64(b[8:]), c2)
-		s, c3 = bits.Add64(s, binary.BigEndian.Uint64(b[16:]), c3)
-		s, c4 = bits.Add64(s, binary.BigEndian.Uint64(b[24:]), c4)
-		b = b[32:]
+	var s0, s1, s2, s3 uint64
+	const lo = 0xffffffff
+	for len(b) >= 64 {
+		x0 := binary.LittleEndian.Uint64(b)
+		x1 := binary.LittleEndian.Uint64(b[8:])
+		x2 := binary.LittleEndian.Uint64(b[16:])
+		x3 := binary.LittleEndian.Uint64(b[24:])
+		x4 := binary.LittleEndian.Uint64(b[32:])
+		x5 := binary.LittleEndian.Uint64(b[40:])
+		x6 := binary.LittleEndian.Uint64(b[48:])
+		x7 := binary.LittleEndian.Uint64(b[56:])
+		s0 += x0>>32 + x0&lo + x4>>32 + x4&lo
+		s1 += x1>>32 + x1&lo + x5>>32 + x5&lo
+		s2 += x2>>32 + x2&lo + x6>>32 + x6&lo
+		s3 += x3>>32 + x3&lo + x7>>32 + x7&lo
+		b = b[64:]
 	}
 	for len(b) >= 8 {
-		s, c = bits.Add64(s, binary.BigEndian.Uint64(b), c)
+		x := binary.LittleEndian.Uint64(b)
+		s0 += x>>32 + x&lo
 		b = b[8:]
 	}
-	s, c = bits.Add64(s, c2+c3+c4, c)
-	s, c = bits.Add64(s, 0, c)
-	s += c // cannot carry: bits.Add64 with a zero addend leaves room
 	if len(b) >= 4 {
-		s, c = bits.Add64(s, uint64(binary.BigEndian.Uint32(b)), 0)
-		s += c
+		s1 += uint64(binary.LittleEndian.Uint32(b))
 		b = b[4:]
 	}
 	if len(b) >= 2 {
-		s, c = bits.Add64(s, uint64(binary.BigEndian.Uint16(b)), 0)
-		s += c
+		s2 += uint64(binary.LittleEndian.Uint16(b))
 		b = b[2:]
 	}
 	if len(b) == 1 {
-		s, c = bits.Add64(s, uint64(b[0])<<8, 0)
-		s += c
+		s3 += uint64(b[0]) // the low byte in little-endian order is the high byte on the wire
 	}
-	// Fold 64 → 32 → 16 bits with end-around carry.
-	t := uint32(s>>32) + uint32(s)
-	if t < uint32(s) {
-		t++
-	}
-	return fold16(t)
+	s := s0 + s1 + s2 + s3 // each < 2^62 for any slice that fits in memory
+	s = s>>32 + s&lo
+	s = s>>32 + s&lo
+	t := fold16(uint32(s))
+	t = (t>>8 | t<<8) & 0xffff // back to network order
+	return fold16(t + fold16(initial))
 }
 
 func fold16(s uint32) uint32 {
@@ -65,7 +67,7 @@ func Fold(sum uint32) uint16 { return ^uint16(fold16(sum)) }
 // ChecksumSimple is the RFC 1071 reference: 16 bits at a time. It is kept as
 // the oracle for tests and fuzzing of Checksum.
 func ChecksumSimple(b []byte, initial uint32) uint32 {
-	s := initial
+	s := fold16(initial) // at most 0xffff, so s+word cannot overflow
 	for len(b) >= 2 {
 		s += uint32(b[0])<<8 | uint32(b[1])
 		s = fold16(s)
