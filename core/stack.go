@@ -73,6 +73,11 @@ func (s *Stack) Config() Config { return s.cfg }
 // buffers they hand to the stack from it.
 func (s *Stack) Pool() *pbuf.Pool { return s.pool }
 
+// ReassPool returns the pool of reassembly buffers: the buffers of
+// reassembled datagrams handed to applications come from it, so tests can
+// check that they all come back.
+func (s *Stack) ReassPool() *pbuf.Pool { return s.reassPool }
+
 // Stats returns a copy of the counters.
 func (s *Stack) Stats() Stats {
 	st := s.stats
