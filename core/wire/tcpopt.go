@@ -87,6 +87,7 @@ func ParseTCPOptions(b []byte, o *TCPOptions) error {
 				return ErrBadOption
 			}
 			o.NumSACK = (n - 2) / 8
+			o.SACK = [MaxSACKBlocks]SACKBlock{} // no stale blocks from an earlier SACK option
 			for i := range o.NumSACK {
 				o.SACK[i] = SACKBlock{
 					Left:  Seq(binary.BigEndian.Uint32(v[8*i:])),

@@ -75,6 +75,7 @@ func (h *UDPHeader) Encode(u UDP) {
 
 // UDPChecksum returns the value for the checksum field of a complete datagram
 // u between src and dst: the Internet checksum, with 0 sent as 0xffff (RFC 768).
+// The checksum field of u must be zero, as Encode leaves it.
 func UDPChecksum(u UDP, src, dst IPv4Addr) uint16 {
 	c := Fold(Checksum(u, PseudoHeaderSum(src, dst, ProtoUDP, len(u))))
 	if c == 0 {
