@@ -81,7 +81,7 @@ func (t *reassTable) tick(s *Stack) {
 		s.stats.IP.Drop++
 		if r.hdrLen > 0 {
 			if n := s.localNetif(r.dst); n != nil {
-				lead := r.buf.Bytes()[reassBase:]
+				lead := r.buf.Bytes() // the window starts at reassBase
 				lead = lead[:min(len(lead), 8, r.have)]
 				s.icmpErrorRaw(n, r.hdr[:r.hdrLen], lead, 0, wire.ICMPv4TimeExceeded, wire.ICMPv4ReassExceeded, 0)
 			}
@@ -110,16 +110,18 @@ func (t *reassTable) lookup(s *Stack, ip wire.IPv4) *reassSlot {
 			oldest = r
 		}
 	}
+	if free == nil {
+		// Every slot is busy: drop the oldest partial datagram, as lwIP
+		// does, which also returns its buffer.
+		s.stats.IPDrop.ReassEvicted++
+		s.stats.IP.Drop++
+		t.release(oldest)
+		free = oldest
+	}
 	b, err := s.reassPool.Alloc(pbuf.LayerRaw, 0)
 	if err != nil {
 		s.stats.IPDrop.ReassNoBuf++ // every buffer is held by an application
 		return nil
-	}
-	if free == nil {
-		s.stats.IPDrop.ReassEvicted++ // lwIP too frees the oldest datagram
-		s.stats.IP.Drop++
-		t.release(oldest)
-		free = oldest
 	}
 	b.SetWindow(reassBase, reassBase+t.maxPayload)
 	*free = reassSlot{
