@@ -89,6 +89,7 @@ type ManualClock = clock.Manual
 
 // Time units.
 const (
+	Microsecond = clock.Microsecond
 	Millisecond = clock.Millisecond
 	Second      = clock.Second
 )
