@@ -15,6 +15,9 @@ func (l *Layer) Timer() {
 	if l.now < l.timerAt {
 		return
 	}
+	// Timers armed during the scan (callbacks may touch connections already
+	// scanned) lower l.timerAt; keep the earlier of both.
+	l.timerAt = clock.Never
 	next := l.twTimer()
 	for i := range l.pcbs {
 		c := &l.pcbs[i]
@@ -28,7 +31,7 @@ func (l *Layer) Timer() {
 			next = min(next, c.nextTimer())
 		}
 	}
-	l.timerAt = next
+	l.timerAt = min(l.timerAt, next)
 }
 
 // pcbTimer runs c's due timers.
