@@ -1,0 +1,80 @@
+# lwgo's test tiers. `make test` is what CI runs (.ci/run); each tier prints a
+# banner and fails loudly. Nothing here sends network traffic.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+
+GO       ?= go
+FUZZTIME ?= 8s
+# Per-package time limit of the unit tier.
+UNIT_TIMEOUT ?= 10m
+
+# Prerequisites outside Go, as command:debian-package pairs. Add yours here;
+# `make deps` installs the missing ones (as root) or names them (otherwise).
+#   gcc    - cgo, which the race detector needs
+#   tshark - decodes the pcap files the stack writes (test/pcap_tshark_test.go)
+PREREQS := gcc:gcc tshark:tshark
+
+banner = @printf '\n==== %s ====\n'
+
+.PHONY: test deps vet unit fuzz bench
+
+# Fuzzing runs before the unit tier so that the last lines of `make test` are
+# the unit tier's go test summary, which is what CI reads.
+test: deps vet fuzz unit
+
+deps:
+	$(banner) "deps: go, Go modules, $(foreach p,$(PREREQS),$(lastword $(subst :, ,$(p))))"
+	@command -v $(GO) >/dev/null || { echo "deps: $(GO) not found on PATH"; exit 1; }
+	@$(GO) version
+	@$(GO) mod download
+	@missing() { \
+		for p in $(PREREQS); do command -v "$${p%%:*}" >/dev/null || echo "$${p#*:}"; done; \
+	}; \
+	pkgs=$$(missing | tr '\n' ' '); \
+	if [ -z "$$pkgs" ]; then echo "deps: all present"; exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "deps: missing: $$pkgs"; \
+		echo "deps: install them with: sudo apt-get install -y --no-install-recommends $$pkgs"; \
+		exit 1; \
+	fi; \
+	echo "deps: installing $$pkgs"; \
+	apt-get update -qq </dev/null; \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$pkgs </dev/null; \
+	still=$$(missing | tr '\n' ' '); \
+	if [ -n "$$still" ]; then echo "deps: still missing after install: $$still"; exit 1; fi; \
+	echo "deps: all present"
+
+vet:
+	$(banner) "vet: gofmt -l, go vet ./..."
+	@bad=$$(gofmt -l . | grep -v '/testdata/' || true); \
+	if [ -n "$$bad" ]; then echo "gofmt: these files need gofmt -w:"; echo "$$bad"; exit 1; fi; \
+	echo "gofmt: clean"
+	$(GO) vet ./...
+
+unit:
+	$(banner) "unit: go test -race ./..."
+	$(GO) test -race -count=1 -timeout $(UNIT_TIMEOUT) ./...
+
+# Every Fuzz target in the module, discovered rather than listed: packages
+# whose tests declare a Fuzz function, then `go test -list` for the names.
+fuzz:
+	$(banner) "fuzz: every Fuzz target for $(FUZZTIME)"
+	@dirs=$$({ grep -rlE --include='*_test.go' --exclude-dir=.git --exclude-dir=testdata \
+		--exclude-dir=vendor '^func Fuzz[A-Z0-9_]' . || true; } | xargs -r -n1 dirname | sort -u); \
+	n=0; \
+	for d in $$dirs; do \
+		list=$$($(GO) test -list '^Fuzz' "$$d") || { echo "$$list"; exit 1; }; \
+		for name in $$(grep -E '^Fuzz' <<<"$$list"); do \
+			echo "--- fuzz $$d $$name"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$d"; \
+			n=$$((n+1)); \
+		done; \
+	done; \
+	if [ "$$n" = 0 ]; then echo "fuzz: no Fuzz targets found"; exit 1; fi; \
+	echo "fuzz: $$n targets fuzzed for $(FUZZTIME) each"
+
+bench:
+	$(banner) "bench: go test -bench . ./..."
+	$(GO) test -run '^$$' -bench . -benchmem ./...
