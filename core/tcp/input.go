@@ -258,6 +258,19 @@ func (l *Layer) process(c *pcb) {
 			return
 		}
 	}
+	// SYN-RECEIVED sees the peer's SYN again: a retransmission (repeat the
+	// SYN-ACK), or in a simultaneous open the peer's SYN,ACK (RFC 9293
+	// Figure 7, line 6), whose SYN we already have: drop the SYN and process
+	// the rest, so that its ACK completes the handshake.
+	if c.state == SynReceived && in.flags.Has(wire.FlagSYN) && in.seq == c.rcv.IRS && !in.flags.Has(wire.FlagRST) {
+		if !in.flags.Has(wire.FlagACK) {
+			c.flags |= fAckNow
+			c.snd.NXT = c.snd.ISS
+			return
+		}
+		in.flags &^= wire.FlagSYN
+		in.seq++
+	}
 	// First: sequence number acceptable? (RFC 9293 §3.10.7.4)
 	wnd := uint32(0)
 	if c.rcv.NXT.LessThan(c.rcv.adv) {
@@ -306,11 +319,6 @@ func (l *Layer) process(c *pcb) {
 	}
 	// Fourth: SYN in a synchronized state (RFC 5961 §4.2): challenge ACK.
 	if in.flags.Has(wire.FlagSYN) {
-		if c.state == SynReceived && in.seq == c.rcv.IRS {
-			c.flags |= fAckNow // a retransmitted SYN: repeat the SYN-ACK
-			c.snd.NXT = c.snd.ISS
-			return
-		}
 		l.sendChallengeACK(c)
 		return
 	}

@@ -20,7 +20,7 @@ func (c *pcb) segMSS() uint32 {
 // lwIP: tcp_output.
 func (l *Layer) output(c *pcb) {
 	switch c.state {
-	case Closed, Listen, TimeWait:
+	case Closed, Listen:
 		return
 	case SynSent, SynReceived:
 		if c.snd.NXT == c.snd.ISS {

@@ -168,7 +168,9 @@ func (l *Layer) recved(c *pcb, n int) {
 	if !c.state.synchronized() || c.state == CloseWait || c.state == LastAck || c.state == Closing || c.state == TimeWait {
 		return
 	}
-	edge := c.rcv.NXT.Add(wire.Size(c.rcv.wnd))
+	// Only what the window field can announce counts: without scaling, a
+	// receive buffer beyond 64 KiB is no reason for an update.
+	edge := c.rcv.NXT.Add(wire.Size(min(c.rcv.wnd, uint32(0xffff)<<c.rcv.scale)))
 	thresh := min(uint32(l.cfg.RcvBuf)/4, 4*c.rcv.mss)
 	if c.rcv.adv.LessThan(edge) && uint32(edge.Sub(c.rcv.adv)) >= thresh {
 		c.flags |= fAckNow
