@@ -166,7 +166,7 @@ func isQueryType(t byte) bool {
 func (s *Stack) icmpToken() bool {
 	rate := s.cfg.ICMPErrorRate
 	if el := s.now.Sub(s.icmpFill); el > 0 {
-		add := int64(el) * int64(rate) / int64(clock.Second)
+		add := int64(min(el, clock.Second)) * int64(rate) / int64(clock.Second) // a full refill after 1 s; no overflow
 		if add > 0 {
 			s.icmpTok = int(min(int64(rate), int64(s.icmpTok)+add))
 			s.icmpFill = s.now
