@@ -540,6 +540,12 @@ func (h Conn) Close() error {
 	c.flags |= fRxClosed | fDetached
 	c.handler = nil
 	l.shutdownTx(c)
+	if c.state == FinWait2 {
+		// Already half-closed and acknowledged: nobody will read or close
+		// further, so bound the wait as ackInput does on entering FIN-WAIT-2.
+		c.keepAt = l.now.Add(l.cfg.FinWait2Timeout)
+		l.arm(c.keepAt)
+	}
 	return nil
 }
 

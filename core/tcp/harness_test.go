@@ -638,6 +638,19 @@ func checkClean(t testing.TB, l *Layer, pools ...*pbuf.Pool) {
 			t.Errorf("pcb %d still in use in %v", i, l.pcbs[i].state)
 		}
 	}
+	if len(l.free) != len(l.pcbs) {
+		t.Errorf("%d of %d pcb slots free", len(l.free), len(l.pcbs))
+	}
+	for i, v := range l.conns.vals {
+		if v >= 0 {
+			t.Errorf("demux entry %v -> slot %d left behind", l.conns.keys[i], v)
+		}
+	}
+	for i, v := range l.twIdx.vals {
+		if v >= 0 {
+			t.Errorf("TIME-WAIT index entry %v left behind", l.twIdx.keys[i])
+		}
+	}
 }
 
 // checkInvariants verifies per-connection invariants.

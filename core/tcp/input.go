@@ -181,8 +181,16 @@ func (l *Layer) accept(c *pcb) bool {
 func (l *Layer) deliver(c *pcb) bool {
 	gen := c.gen
 	for !c.rcv.ready.empty() {
+		// Unlink the node before the call: the application may close or
+		// abort the connection from inside Recv, and releasing the
+		// connection must not free the buffer it was handed.
 		i := c.rcv.ready.head
 		b := l.nodes[i].buf
+		c.rcv.ready.head = l.nodes[i].next
+		if c.rcv.ready.head < 0 {
+			c.rcv.ready.tail = -1
+		}
+		l.nodes[i].next = -1
 		n := b.Len()
 		hd := c.handler
 		if c.flags&(fRxClosed|fDetached) != 0 {
@@ -198,20 +206,31 @@ func (l *Layer) deliver(c *pcb) bool {
 		} else {
 			err = hd.Recv(l.handle(c), b, nil)
 		}
+		refused := err != nil && err != errs.ErrAbort
+		l.nodes[i].buf = nil
 		if !c.used || c.gen != gen {
+			if refused {
+				b.Free() // refused by a connection that is gone: nobody holds it
+			}
+			l.freeNode(i)
 			return false
 		}
-		if err != nil {
-			c.rcv.readyLen += n // refused: keep it
-			c.rcv.unrecved -= n
+		if refused {
+			// Refused: back to the head of the queue, offered again from the
+			// timer (lwIP tcp_process_refused_data).
+			l.nodes[i].buf = b
+			l.nodes[i].next = c.rcv.ready.head
+			c.rcv.ready.head = i
+			if l.nodes[i].next < 0 {
+				c.rcv.ready.tail = i
+			}
+			c.rcv.readyLen += n
+			c.rcv.unrecved = max(c.rcv.unrecved-n, 0)
+			c.offerAt = l.now.Add(refusedRetry)
+			l.arm(c.offerAt)
 			return true
 		}
 		// Taken: the application owns b now.
-		c.rcv.ready.head = l.nodes[i].next
-		if c.rcv.ready.head < 0 {
-			c.rcv.ready.tail = -1
-		}
-		l.nodes[i].buf = nil
 		l.freeNode(i)
 		if hd == nil {
 			l.recved(c, n) // nobody else will

@@ -201,7 +201,7 @@ func (l *Layer) pcbAlloc() (*pcb, int32) {
 	c.snd.cur = -1
 	c.rcv.ooseq = segList{-1, -1}
 	c.rcv.ready = segList{-1, -1}
-	c.rtoAt, c.ackAt, c.keepAt, c.pollAt = clock.Never, clock.Never, clock.Never, clock.Never
+	c.rtoAt, c.ackAt, c.keepAt, c.pollAt, c.offerAt = clock.Never, clock.Never, clock.Never, clock.Never, clock.Never
 	c.rtt.rto = l.cfg.InitialRTO
 	c.ccAl = l.cfg.NewCC()
 	c.keepIdle, c.keepIntvl, c.keepCnt = l.cfg.KeepIdle, l.cfg.KeepInterval, uint8(min(l.cfg.KeepCount, 255))
@@ -219,10 +219,10 @@ func (l *Layer) release(c *pcb) {
 	l.freeList(&c.rcv.ready)
 	l.ooseq -= c.rcv.ooCount
 	l.freeList(&c.rcv.ooseq)
-	if c.state != Closed && c.state != Listen {
-		if l.conns.get(c.id) == l.index(c) {
-			l.conns.del(c.id)
-		}
+	// Whatever the state (a LAST-ACK connection reaches CLOSED before it is
+	// released), drop the demux entry that points at this slot.
+	if l.conns.get(c.id) == l.index(c) {
+		l.conns.del(c.id)
 	}
 	if c.listener >= 0 && c.state == SynReceived {
 		l.lst[c.listener].pending--

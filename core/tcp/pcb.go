@@ -129,6 +129,7 @@ type pcb struct {
 	ackAt   clock.Time // delayed ACK
 	keepAt  clock.Time // keepalive, or the FIN-WAIT-2 or user timeout deadline
 	pollAt  clock.Time // application poll callback
+	offerAt clock.Time // refused data to offer again
 	retries uint8      // retransmissions of the current oldest segment (or probes)
 	probes  uint8      // keepalive probes without answer
 
@@ -147,7 +148,7 @@ type pcb struct {
 }
 
 func (c *pcb) nextTimer() clock.Time {
-	return min(c.rtoAt, c.ackAt, c.keepAt, c.pollAt)
+	return min(c.rtoAt, c.ackAt, c.keepAt, c.pollAt, c.offerAt)
 }
 
 // flight returns the bytes in flight: sent and not acknowledged (FlightSize).

@@ -78,6 +78,9 @@ func (l *Layer) pcbTimer(c *pcb) {
 		}
 	}
 	// Offer refused data again (lwIP tcp_process_refused_data from tcp_fasttmr).
+	if c.offerAt <= now {
+		c.offerAt = clock.Never
+	}
 	if !c.rcv.ready.empty() {
 		if !l.deliver(c) || !alive() {
 			return
@@ -87,6 +90,10 @@ func (l *Layer) pcbTimer(c *pcb) {
 		}
 	}
 }
+
+// refusedRetry is how soon data the application refused is offered again
+// (lwIP retries from tcp_fasttmr, every 250 ms).
+const refusedRetry = 250 * clock.Millisecond
 
 // rtoTimeout handles a retransmission timeout (RFC 6298 §5.4–5.7, RFC 5681
 // §3.1 eq. 4).
