@@ -36,7 +36,9 @@ type Config struct {
 	ARPTableSize int
 	// ARPQueueLen is the number of packets queued per unresolved address
 	// (ARP_QUEUE_LEN); when full, the oldest is dropped, keeping the latest
-	// as RFC 1122 §2.3.2.2 asks. Default 3.
+	// as RFC 1122 §2.3.2.2 asks. Default 64, so that the fragments of a
+	// 64 KiB datagram survive resolution (lwIP's 3 loses all but the last
+	// three; Linux queues about 200 KB).
 	ARPQueueLen int
 	// ARPMaxAge is the lifetime of a resolved entry (ARP_MAXAGE). Default 5 min.
 	ARPMaxAge clock.Duration
@@ -67,6 +69,10 @@ type Config struct {
 	// ICMPErrorRate is the number of ICMP error messages sent per second at
 	// most, with a burst of the same size (Linux icmp_ratelimit). Default 100.
 	ICMPErrorRate int
+
+	// MaxPollers is the number of protocol clients (DHCP clients, DNS
+	// resolvers) that can register with AddPoller to run from Poll. Default 8.
+	MaxPollers int
 
 	// LoopQueueLen bounds datagrams a stack sends to its own addresses and
 	// delivers on the next Poll (LWIP_LOOPBACK_MAX_PBUFS). Default 64.
@@ -104,7 +110,7 @@ func (c Config) withDefaults() Config {
 	def(&c.RxBudget, 256)
 	def(&c.TxBatch, 32)
 	def(&c.ARPTableSize, 32)
-	def(&c.ARPQueueLen, 3)
+	def(&c.ARPQueueLen, 64)
 	def(&c.ARPMaxAge, defaultARPMaxAge)
 	def(&c.ARPMaxTries, 5)
 	def(&c.TTL, 64)
@@ -115,6 +121,7 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxPingPCBs, 4)
 	def(&c.ICMPErrorRate, 100)
 	def(&c.LoopQueueLen, 64)
+	def(&c.MaxPollers, 8)
 	def(&c.Seed, 0x6c77676f2d736565) // "lwgo-see"
 	c.ReassMaxSize = min(max(c.ReassMaxSize, 576), 65535)
 	return c

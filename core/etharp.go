@@ -31,6 +31,7 @@ type arpEntry struct {
 	ip      wire.IPv4Addr
 	mac     wire.MAC
 	tries   int        // requests sent while pending
+	lastReq clock.Time // when the last request went out (RFC 1122 §2.3.2.1 pacing)
 	expires clock.Time // stable: end of life
 	used    clock.Time // last creation or use, for eviction order
 	queue   pbuf.Queue // IP datagrams (LayerLink headroom) awaiting resolution
@@ -143,7 +144,11 @@ func (t *arpTable) tick(s *Stack) {
 				t.release(s, e)
 				continue
 			}
+			if s.now.Sub(e.lastReq) < clock.Second {
+				continue // at most one request a second per destination
+			}
 			e.tries++
+			e.lastReq = s.now
 			s.arpRequest(&s.netifs[e.netif], e.ip, wire.BroadcastMAC)
 		}
 	}
@@ -199,6 +204,7 @@ func (s *Stack) arpInput(n *netif.Netif, b *pbuf.Buf) {
 		s.stats.ARP.Drop++
 		return
 	}
+	s.arpProbeWatch(n, sha, spa, tpa) // RFC 5227 duplicate detection (ARPProbe)
 	if n.HasAddr() && spa == n.Addr {
 		if sha != n.MAC {
 			// RFC 5227 §2.4: someone else uses our address. Count it, and
@@ -212,10 +218,16 @@ func (s *Stack) arpInput(n *netif.Netif, b *pbuf.Buf) {
 		}
 		return
 	}
-	if spa.IsUnspecified() {
-		return // an RFC 5227 probe for some address: nothing to learn
-	}
 	forUs := n.HasAddr() && tpa == n.Addr
+	if spa.IsUnspecified() {
+		// An RFC 5227 probe: nothing to learn, but a probe for our address
+		// gets the ordinary reply, which is how the prober sees the conflict.
+		if forUs && a.Op() == wire.ARPRequest {
+			s.arpSend(n, wire.ARPReply, sha, n.Addr, sha, spa)
+			s.stats.ARPEx.Replies++
+		}
+		return
+	}
 	// RFC 826: merge the sender into an existing entry; add it if the packet
 	// is for us.
 	s.arp.update(s, n, spa, sha, forUs)
@@ -280,7 +292,7 @@ func (s *Stack) arpOutput(n *netif.Netif, b *pbuf.Buf, nexthop wire.IPv4Addr) {
 			b.Free()
 			return
 		}
-		*e = arpEntry{state: arpPending, netif: n.Index, ip: nexthop, tries: 1, used: s.now}
+		*e = arpEntry{state: arpPending, netif: n.Index, ip: nexthop, tries: 1, used: s.now, lastReq: s.now}
 		s.arpRequest(n, nexthop, wire.BroadcastMAC)
 	}
 	if e.queue.Len() >= t.queueLen {

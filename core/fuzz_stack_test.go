@@ -11,15 +11,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"net/netip"
-	"os"
 	"testing"
 
 	"github.com/lwgo/lwgo/core/clock"
 	"github.com/lwgo/lwgo/core/pbuf"
 	"github.com/lwgo/lwgo/core/wire"
 )
-
-func knownBugsEnabled() bool { return os.Getenv("LWGO_KNOWN_BUGS") == "1" }
 
 // fuzzFrame is one frame for fuzzDev, with the flags its buffer gets.
 type fuzzFrame struct {
@@ -90,7 +87,6 @@ func newFuzzStack(t *testing.T, cfg Config) *fuzzStack {
 		t.Fatal(err)
 	}
 	fs.dev.chk = newTxCheck(s)
-	fs.dev.chk.tolerateReassLinkBcast = !knownBugsEnabled()
 	s.SetUp(n)
 	if err := s.AddStaticARP(n, peerAddr, peerMAC); err != nil {
 		t.Fatal(err)

@@ -221,8 +221,6 @@ func TestRFC1122_3_2_1_4_ReassemblesMaximumDatagram(t *testing.T) {
 // RFC 3021: on a /31 there is no directed broadcast; both addresses are
 // hosts.
 func TestRFC3021_Slash31HasNoBroadcast(t *testing.T) {
-	knownBug(t, "netif.Netif.IsBroadcast excludes only /32: on a /31 the peer's address is taken for the "+
-		"directed broadcast, so all its datagrams are dropped (BadSource) and ours to it go out as link broadcasts")
 	dev := &testDev{mac: rigMAC, mtu: 1500, keep: true}
 	s := New(Config{Seed: rigSeed})
 	n, err := s.AddNetif(dev, NetifConfig{Addr: netip.MustParsePrefix("10.0.0.0/31")})

@@ -22,9 +22,10 @@ type reassSlot struct {
 	buf      *pbuf.Buf // payload goes at reassBase+offset
 	bits     []uint64  // received 8-byte units
 	hdr      [wire.IPv4MaxHeaderLen]byte
-	hdrLen   int // nonzero once fragment 0 arrived
-	total    int // payload length once the last fragment arrived, else -1
-	have     int // payload bytes received
+	hdrLen   int        // nonzero once fragment 0 arrived
+	total    int        // payload length once the last fragment arrived, else -1
+	flags    pbuf.Flags // LinkBroadcast if any fragment came as a link broadcast
+	have     int        // payload bytes received
 	deadline clock.Time
 }
 
@@ -83,7 +84,7 @@ func (t *reassTable) tick(s *Stack) {
 			if n := s.localNetif(r.dst); n != nil {
 				lead := r.buf.Bytes() // the window starts at reassBase
 				lead = lead[:min(len(lead), 8, r.have)]
-				s.icmpErrorRaw(n, r.hdr[:r.hdrLen], lead, 0, wire.ICMPv4TimeExceeded, wire.ICMPv4ReassExceeded, 0)
+				s.icmpErrorRaw(n, r.hdr[:r.hdrLen], lead, r.flags, wire.ICMPv4TimeExceeded, wire.ICMPv4ReassExceeded, 0)
 			}
 		}
 		t.release(r)
@@ -172,6 +173,7 @@ func (s *Stack) reassemble(n *netif.Netif, b *pbuf.Buf, ip wire.IPv4) *pbuf.Buf 
 	if !more {
 		r.total = end
 	}
+	r.flags |= b.Flags & pbuf.LinkBroadcast
 	if len(data) > 0 {
 		lo, hi := off/8, (end+7)/8
 		dst := r.buf.Bytes()[off:end]
@@ -220,7 +222,7 @@ func (s *Stack) reassemble(n *netif.Netif, b *pbuf.Buf, ip wire.IPv4) *pbuf.Buf 
 	h.SetTotalLen(r.hdrLen + r.total)
 	h[6], h[7] = 0, 0 // flags and offset: a whole datagram now
 	h.UpdateChecksum()
-	out.Flags = b.Flags & pbuf.LinkBroadcast
+	out.Flags = r.flags
 	t.release(r)
 	return out
 }

@@ -335,8 +335,6 @@ func TestReassemblyBufferHeldByApplication(t *testing.T) {
 // RFC 1122 §3.2.2: no ICMP error about a datagram sent as a link-layer
 // broadcast, also when the error is the reassembly Time Exceeded.
 func TestRFC1122_3_2_2_NoTimeExceededForLinkBroadcastFragment(t *testing.T) {
-	knownBug(t, "reassTable.tick passes flags 0 to icmpErrorRaw: a fragment 0 received as a link "+
-		"broadcast still draws a Time Exceeded on timeout")
 	r, _, h, msg := reassRig(t, Config{}, 100)
 	f0 := mkFrag(h, msg, frag{0, 64, true})
 	copy(f0, wire.BroadcastMAC[:])

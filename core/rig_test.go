@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
-	"os"
 	"testing"
 
 	"github.com/lwgo/lwgo/core/clock"
@@ -84,16 +83,6 @@ func (r *rig) advanceBy(total, step clock.Duration) {
 func (r *rig) drainTimers() {
 	cfg := r.s.cfg
 	r.advanceBy(cfg.ReassTimeout+clock.Duration(cfg.ARPMaxTries+3)*clock.Second, clock.Second)
-}
-
-// knownBug skips a test that documents a bug not yet fixed, unless
-// LWGO_KNOWN_BUGS=1 is set (then the test runs and shows the failure).
-// Remove the call once the fix lands.
-func knownBug(t testing.TB, what string) {
-	t.Helper()
-	if os.Getenv("LWGO_KNOWN_BUGS") != "1" {
-		t.Skip("known bug: " + what)
-	}
 }
 
 // inject queues frames on the device and polls once.
@@ -401,11 +390,6 @@ type txCheck struct {
 	// unicastIn records the datagrams that arrived in frames addressed to
 	// our MAC (link unicast); an ICMP error may quote only those.
 	unicastIn map[dgramKey]bool
-	// tolerateReassLinkBcast accepts a reassembly Time Exceeded about a
-	// datagram that came as a link broadcast: a known bug (see
-	// TestRFC1122_3_2_2_NoTimeExceededForLinkBroadcastFragment) that the
-	// fuzz targets would otherwise keep finding.
-	tolerateReassLinkBcast bool
 }
 
 func newTxCheck(s *Stack) *txCheck {
@@ -611,8 +595,7 @@ func (c *txCheck) checkICMPError(ip wire.IPv4, m wire.ICMPv4) error {
 		return fmt.Errorf("ICMP error about a non-initial fragment (offset %d)", q.FragOffset())
 	case src.IsUnspecified() || c.isBroadcast(src) || src.IsMulticast() || src.IsClassE():
 		return fmt.Errorf("ICMP error about a datagram from %v, not a unique host", src)
-	case !c.unicastIn[keyOf(q)] && !(c.tolerateReassLinkBcast &&
-		m.Type() == wire.ICMPv4TimeExceeded && m.Code() == wire.ICMPv4ReassExceeded):
+	case !c.unicastIn[keyOf(q)]:
 		return fmt.Errorf("ICMP error about a datagram not received as link unicast (%v > %v id %d)", src, dst, q.ID())
 	}
 	if ip.Dst() != src {

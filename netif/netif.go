@@ -53,5 +53,9 @@ func (n *Netif) IsBroadcast(dst wire.IPv4Addr) bool {
 	if dst.IsBroadcast() {
 		return true
 	}
-	return n.HasAddr() && n.Mask != wire.IPv4Broadcast && dst == n.Addr.DirectedBroadcast(n.Mask)
+	// A /31 (RFC 3021) or /32 has no directed broadcast: both addresses are hosts.
+	if !n.HasAddr() || n.Mask.Uint32() >= 0xfffffffe {
+		return false
+	}
+	return dst == n.Addr.DirectedBroadcast(n.Mask)
 }
