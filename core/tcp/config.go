@@ -81,8 +81,9 @@ type Config struct {
 	// (TCP_OOSEQ_MAX_PBUFS). Default 64.
 	OOSeqMaxBufs int
 	// OOSeqGlobal bounds the out-of-order buffers all connections hold
-	// together, so out-of-order data cannot starve reception. Default a
-	// quarter of the packet pool.
+	// together, so out-of-order data cannot starve reception. Default half
+	// of ReserveBufs; out-of-order data is also refused while the pool is
+	// below half its reserve.
 	OOSeqGlobal int
 	// ReserveBufs is the number of packet buffers that writes never take,
 	// kept for reception, ACKs and control segments. Default an eighth of
@@ -131,8 +132,8 @@ func (c Config) WithDefaults(poolBufs int) Config {
 	def(&c.KeepCount, 9)
 	def(&c.SynBacklog, 128)
 	def(&c.OOSeqMaxBufs, 64)
-	def(&c.OOSeqGlobal, max(poolBufs/4, 1))
 	def(&c.ReserveBufs, max(poolBufs/8, 8))
+	def(&c.OOSeqGlobal, max(c.ReserveBufs/2, 1))
 	def(&c.ChallengeACKRate, 1000)
 	if c.NewCC == nil {
 		c.NewCC = NewReno

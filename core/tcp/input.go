@@ -345,6 +345,7 @@ func (l *Layer) process(c *pcb) {
 	if !in.flags.Has(wire.FlagACK) {
 		return
 	}
+	synRexmit := false
 	if c.state == SynReceived {
 		if !in.ack.LessThanEq(c.snd.NXT) || !c.snd.UNA.LessThan(in.ack) {
 			l.sendRST(c.id, in.ack, 0, false) // <SEQ=SEG.ACK><CTL=RST>
@@ -361,8 +362,13 @@ func (l *Layer) process(c *pcb) {
 			c.flags |= fConnectedOwed // simultaneous open
 		}
 		l.stats.Established++
+		synRexmit = c.flags&fRexmit != 0
 	}
-	if !l.ackInput(c) {
+	ok := l.ackInput(c)
+	if synRexmit && c.rtt.srtt == 0 {
+		c.rtt.rto = l.clampRTO(synFallbackRTO) // RFC 6298 §5.7
+	}
+	if !ok {
 		return
 	}
 	// Timestamps: update TS.Recent (RFC 7323 §4.3).
@@ -418,6 +424,12 @@ func (l *Layer) synSent(c *pcb) {
 			l.rttSample(c, l.now.Sub(c.rtt.at))
 		} else if c.flags&fTimestamps != 0 && in.opts.TSEcr != 0 {
 			l.rttSample(c, clock.Duration(l.tsNow()+c.ts.offset-in.opts.TSEcr)*clock.Millisecond)
+		}
+		if c.flags&fRexmit != 0 && c.rtt.srtt == 0 {
+			// RFC 6298 §5.7: "if the timer expires awaiting the ACK of a SYN
+			// segment ..., the RTO MUST be re-initialized to 3 seconds when
+			// data transmission begins".
+			c.rtt.rto = l.clampRTO(synFallbackRTO)
 		}
 		c.flags &^= fRexmit | fRTTiming
 		c.rtoAt = clock.Never
@@ -683,7 +695,11 @@ func (l *Layer) dataInput(c *pcb) {
 		if b.Len() == 0 && !fin {
 			return
 		}
-		if c.rcv.ooCount >= l.cfg.OOSeqMaxBufs || l.ooseq >= l.cfg.OOSeqGlobal || l.nodesFree == 0 {
+		if c.rcv.ooCount >= l.cfg.OOSeqMaxBufs || l.ooseq >= l.cfg.OOSeqGlobal || l.nodesFree == 0 ||
+			b.Pool() == l.pool && l.pool.Available() < l.cfg.ReserveBufs/2 {
+			// Out-of-order data is a luxury: it never takes the last of the
+			// pool's reserve, which reception and ACKs need to make progress
+			// (lwIP's PBUF_POOL starvation, anchors c.1 #3).
 			l.stats.OOSeqDrops++
 			return
 		}

@@ -182,6 +182,11 @@ func (l *Layer) sendData(c *pcb, seq wire.Seq, off, n int, flags wire.TCPFlags) 
 	}
 	if c.flags&fSACK != 0 && c.rcv.ooCount > 0 {
 		h.Options.NumSACK = l.sackBlocks(c, h.Options.SACK[:])
+		// The MSS counts options against the payload (RFC 9293 §3.7.1): a
+		// full data segment keeps only the SACK blocks that still fit.
+		for h.Options.NumSACK > 0 && h.Len()+n > wire.TCPMinHeaderLen+int(c.snd.mss) {
+			h.Options.NumSACK--
+		}
 	}
 	hl := h.Len()
 	b, err := l.pool.Alloc(pbuf.LayerIP, hl+n)
