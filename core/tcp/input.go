@@ -560,6 +560,8 @@ func (l *Layer) newAck(c *pcb) {
 		l.sndTrim(c, data)
 		c.sentPending += data
 	}
+	// Congestion control counts acknowledged data, not SYN or FIN.
+	newData := uint32(max(data, 0))
 	// RTT (RFC 6298 §3, RFC 7323 §4): from the echoed timestamp, or the timed
 	// segment when it was not retransmitted (Karn).
 	if c.flags&fTimestamps != 0 && in.opts.HasTimestamps && in.opts.TSEcr != 0 {
@@ -583,15 +585,15 @@ func (l *Layer) newAck(c *pcb) {
 			// Partial acknowledgment (step 4): retransmit the next hole,
 			// deflate by the amount acknowledged, add back one SMSS.
 			l.retransmitHead(c)
-			if c.cc.Cwnd > acked {
-				c.cc.Cwnd -= acked
+			if c.cc.Cwnd > newData {
+				c.cc.Cwnd -= newData
 			} else {
 				c.cc.Cwnd = 0
 			}
 			c.cc.Cwnd += c.cc.MSS
 		}
-	} else {
-		c.ccAl.OnAck(&c.cc, acked)
+	} else if newData > 0 {
+		c.ccAl.OnAck(&c.cc, newData)
 	}
 	c.snd.dupAcks = 0
 	// RFC 6298 §5.2–5.3: stop the timer when all is acknowledged, else restart.
@@ -614,8 +616,10 @@ func (l *Layer) dupAck(c *pcb) {
 	c.snd.dupAcks++
 	switch {
 	case c.flags&fInRecovery != 0:
-		c.cc.Cwnd += c.cc.MSS // inflate per additional duplicate
-		c.flags |= fWndUpdate // try output: new data may fit
+		// Inflate per additional duplicate; afterInput's output sends new
+		// data if it now fits (and nothing otherwise: an ACK here would be
+		// a duplicate ACK for the peer).
+		c.cc.Cwnd += c.cc.MSS
 	case c.snd.dupAcks == 3:
 		// RFC 6582 §3.2 step 2: only when the ACK covers more than recover,
 		// so a loss already being repaired does not halve the window twice.

@@ -6,6 +6,10 @@ import "github.com/lwgo/lwgo/core/clock"
 // samples from timestamps have milliseconds.
 const clockGranularity = clock.Millisecond
 
+// synFallbackRTO is the RTO once data flows after a SYN or SYN-ACK timed out
+// without an RTT sample (RFC 6298 §5.7).
+const synFallbackRTO = 3 * clock.Second
+
 // rttSample folds one round-trip measurement into SRTT, RTTVAR and RTO
 // (RFC 6298 §2.2–2.5).
 func (l *Layer) rttSample(c *pcb, r clock.Duration) {

@@ -116,14 +116,19 @@ func (l *Layer) rtoTimeout(c *pcb) {
 		return
 	}
 	l.stats.Timeouts++
-	c.retries++
 	if c.state != SynSent && c.state != SynReceived {
-		c.ccAl.OnLoss(&c.cc, c.flight())
+		if c.retries == 0 {
+			// RFC 5681 §3.1: when the segment "has already been
+			// retransmitted by way of the retransmission timer at least
+			// once, the value of ssthresh is held constant".
+			c.ccAl.OnLoss(&c.cc, c.flight())
+		}
 		c.cc.Cwnd = c.cc.MSS // loss window
 		c.flags &^= fInRecovery
 		c.snd.recover = c.snd.MAX
 		c.snd.dupAcks = 0
 	}
+	c.retries++
 	// Back off (RFC 6298 §5.5) and resend from the oldest unacknowledged
 	// byte: go-back-N with the loss window.
 	c.rtt.rto = l.clampRTO(2 * c.rtt.rto)
