@@ -83,11 +83,15 @@ func (l *Layer) drop(b *pbuf.Buf) {
 // processSegment runs the state machine for one segment of c and then the
 // callbacks and output it calls for.
 func (l *Layer) processSegment(c *pcb, b *pbuf.Buf) {
+	gen := c.gen
 	l.inBuf = b
 	l.process(c)
 	if l.inBuf != nil {
 		l.inBuf.Free()
 		l.inBuf = nil
+	}
+	if !c.used || c.gen != gen {
+		return // released by process (RST in SYN-RECEIVED: back to LISTEN)
 	}
 	l.afterInput(c)
 }
@@ -493,7 +497,9 @@ func (l *Layer) ackInput(c *pcb) bool {
 	if una.LessThan(in.ack) {
 		l.newAck(c)
 	} else if in.ack == una && in.data == 0 && !in.flags.HasAny(wire.FlagSYN|wire.FlagFIN) &&
-		wndField == c.snd.WND && c.flight() > 0 {
+		wndField == c.snd.WND && c.flight() > 0 && wndField > 0 && c.flags&fPersist == 0 {
+		// Not with a closed window: answers to zero-window probes repeat
+		// the same ACK and are no sign of loss.
 		l.dupAck(c)
 	}
 	// Window update (RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ, or equal and
@@ -503,12 +509,13 @@ func (l *Layer) ackInput(c *pcb) bool {
 		c.snd.WL1, c.snd.WL2 = in.seq, in.ack
 		c.snd.maxWnd = max(c.snd.maxWnd, wndField)
 		if wndField > 0 && c.flags&fPersist != 0 {
+			// The window opened: leave persist. A probe's byte still
+			// unacknowledged was most likely dropped by the closed window;
+			// send again from SND.UNA rather than wait for an RTO.
 			c.flags &^= fPersist
 			c.rtoAt = clock.Never
 			c.retries = 0
-			if c.flight() > 0 {
-				l.armRTO(c)
-			}
+			c.snd.NXT = c.snd.UNA
 		}
 	}
 	// Our FIN acknowledged?

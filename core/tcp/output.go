@@ -65,7 +65,13 @@ func (l *Layer) output(c *pcb) {
 			// A partial segment the window allows but the queue could fill:
 			// sender SWS avoidance (RFC 9293 §3.8.6.2.1) waits unless it is at
 			// least half the largest window offered.
-			if uint32(n) < c.snd.maxWnd/2 || inflight > 0 {
+			if (uint32(n) < c.snd.maxWnd/2 || inflight > 0) && c.flags&fForce == 0 {
+				if inflight == 0 && c.flags&fPersist == 0 {
+					// Nothing in flight will bring an ACK: the persist
+					// timer doubles as the override timeout of RFC 9293
+					// §3.8.6.2.1 (4).
+					l.startPersist(c)
+				}
 				break
 			}
 		}

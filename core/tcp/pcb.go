@@ -45,6 +45,7 @@ const (
 	fWndUpdate                          // a window update is owed
 	fFromCookie                         // created by a SYN cookie
 	fNewConn                            // fresh from NewConn, not yet connected or listening
+	fForce                              // output ignores sender SWS avoidance once (override timeout)
 )
 
 // seg is a queue node: a chunk of the send queue (a buffer, or the caller's

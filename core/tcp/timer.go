@@ -149,6 +149,17 @@ func (l *Layer) rtoTimeout(c *pcb) {
 // beyond the closed window, with exponential backoff. The connection stays
 // open as long as the peer answers (MUST-26).
 func (l *Layer) persistTimeout(c *pcb) {
+	if c.snd.WND > 0 {
+		// The window is open but was too small to use without silly-window
+		// syndrome, and nothing is in flight: the override timeout of RFC
+		// 9293 §3.8.6.2.1 (4) expired; send what fits.
+		c.flags &^= fPersist
+		c.retries = 0
+		c.flags |= fForce
+		l.output(c)
+		c.flags &^= fForce
+		return
+	}
 	l.stats.ZeroWindowProbes++
 	off := int(c.snd.NXT.Sub(c.snd.bufSeq))
 	if c.snd.WND == 0 && off < c.snd.queued && c.flight() == 0 {
