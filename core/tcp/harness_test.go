@@ -300,6 +300,39 @@ func buildSeg(pool *pbuf.Pool, p *pkt) (*pbuf.Buf, wire.IPv4) {
 	return b, ip
 }
 
+// rawSeg encodes a TCP segment with raw option bytes (a multiple of 4 long)
+// and a zero checksum.
+func rawSeg(h wire.TCPHeader, opts, data []byte) []byte {
+	h.Options = wire.TCPOptions{}
+	b := make([]byte, 20+len(opts)+len(data))
+	h.Encode(wire.TCP(b))
+	b[12] = uint8((20+len(opts))/4) << 4
+	copy(b[20:], opts)
+	copy(b[20+len(opts):], data)
+	return b
+}
+
+// injectRaw wraps TCP segment bytes from the peer in an IPv4 header, fills
+// in the TCP checksum and hands them to the Layer.
+func (h *harness) injectRaw(seg []byte) {
+	h.t.Helper()
+	b, err := h.pool.Alloc(pbuf.LayerLink, wire.IPv4MinHeaderLen+len(seg))
+	if err != nil {
+		h.t.Fatal("injectRaw: pool exhausted")
+	}
+	ip := wire.IPv4(b.Bytes())
+	ih := wire.IPv4Header{TotalLen: len(ip), TTL: 64, Protocol: wire.ProtoTCP, Src: h.peer, Dst: ipA}
+	ih.Encode(ip)
+	t := wire.TCP(ip[wire.IPv4MinHeaderLen:])
+	copy(t, seg)
+	if len(t) >= 18 {
+		t[16], t[17] = 0, 0
+		t.SetChecksum(wire.Fold(wire.Checksum(t, wire.PseudoHeaderSum(h.peer, ipA, wire.ProtoTCP, len(t)))))
+	}
+	h.l.SetNow(h.now)
+	h.l.Input(b, ip)
+}
+
 // inject hands p to the Layer at the current time.
 func (h *harness) inject(p pkt) {
 	h.t.Helper()

@@ -706,6 +706,9 @@ func (l *Layer) dataInput(c *pcb) {
 		if b.Len() == 0 && !fin {
 			return
 		}
+		// The first SACK block reports the block holding this segment,
+		// even if it turns out to be a duplicate (RFC 2018 §4).
+		c.rcv.lastOOO = seq
 		if c.rcv.ooCount >= l.cfg.OOSeqMaxBufs || l.ooseq >= l.cfg.OOSeqGlobal || l.nodesFree == 0 ||
 			b.Pool() == l.pool && l.pool.Available() < l.cfg.ReserveBufs/2 {
 			// Out-of-order data is a luxury: it never takes the last of the

@@ -370,6 +370,7 @@ func (l *Layer) cookieAccept(li int, id tuple) bool {
 	c.rcv.IRS = in.seq - 1
 	c.rcv.NXT = in.seq
 	c.rcv.adv = in.seq.Add(wire.Size(min(l.cfg.RcvBuf, 0xffff)))
+	c.ts.lastAckSent = in.seq // what the cookie SYN-ACK acknowledged
 	c.snd.ISS = in.ack - 1
 	c.snd.UNA, c.snd.NXT, c.snd.MAX = in.ack, in.ack, in.ack
 	c.snd.bufSeq = in.ack

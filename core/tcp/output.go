@@ -136,6 +136,7 @@ func (l *Layer) sendSYN(c *pcb) {
 	}
 	c.flags &^= fAckNow | fAckDelay
 	c.ackAt = clock.Never
+	c.ts.lastAckSent = c.rcv.NXT // Last.ACK.sent (RFC 7323 §4.3), for the SYN-ACK
 	c.rcv.adv = c.rcv.NXT.Add(wire.Size(min(c.rcv.wnd, 0xffff)))
 	c.snd.NXT = c.snd.ISS + 1
 	if c.snd.MAX.LessThan(c.snd.NXT) {
