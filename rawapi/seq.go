@@ -39,10 +39,11 @@ type SeqConfig struct {
 	// Backlog is the number of completed connections a listener holds for
 	// Accept when Listen asks for 0; more are reset. Default 4.
 	Backlog int
-	// RecvQueue is the number of received buffers (segments) a connection
-	// queues for Recv. When it is full the stack keeps further data (lwIP's
-	// refused data) and offers it again a little later; the TCP window
-	// bounds the bytes either way. Default 64.
+	// RecvQueue is the number of received buffers a connection queues for
+	// Recv; small segments are packed into the last buffer's tailroom. When
+	// it is full the stack keeps further data (lwIP's refused data) and
+	// offers it again a little later. Default: enough buffers for a full
+	// receive window (Config.TCP.RcvBuf), so that data is never refused.
 	RecvQueue int
 	// MaxUDP is the number of UDP sockets. Default 4.
 	MaxUDP int
@@ -60,7 +61,6 @@ func (c SeqConfig) withDefaults() SeqConfig {
 	def(&c.MaxConns, 8)
 	def(&c.MaxListeners, 2)
 	def(&c.Backlog, 4)
-	def(&c.RecvQueue, 64)
 	def(&c.MaxUDP, 4)
 	def(&c.UDPQueue, 8)
 	return c
@@ -109,7 +109,8 @@ type Seq struct {
 	udps  []seqUDP
 	dgram []seqDgram // MaxUDP rings of UDPQueue
 
-	event   bool   // a callback reported something since the last wait
+	events  uint64 // callbacks that reported something
+	waited  uint64 // events when Wait last returned
 	arrival uint64 // order of accepted connections
 }
 
@@ -120,6 +121,9 @@ func NewSeq(s *Stack, clk Clock, idle IdleFunc, cfg SeqConfig) *Seq {
 		panic("rawapi: NewSeq with a nil Stack or Clock")
 	}
 	cfg = cfg.withDefaults()
+	if cfg.RecvQueue <= 0 {
+		cfg.RecvQueue = windowBufs(s.Config())
+	}
 	q := &Seq{
 		s: s, clk: clk, idle: idle, cfg: cfg,
 		conns: make([]seqConn, cfg.MaxConns),
@@ -139,6 +143,20 @@ func NewSeq(s *Stack, clk Clock, idle IdleFunc, cfg SeqConfig) *Seq {
 		u.recvFn = u.recv // bound once: SetRecv then never allocates
 	}
 	return q
+}
+
+// windowBufs is how many buffers a full receive window can take when each
+// buffer is packed: two neighbours always hold more than one slot's worth.
+func windowBufs(cfg Config) int {
+	wnd := cfg.TCP.RcvBuf
+	if wnd <= 0 {
+		wnd = 256 << 10 // tcp.Config's default
+	}
+	slot := cfg.PoolBufSize
+	if slot <= 0 {
+		slot = 2048 // core.Config's default
+	}
+	return 2*wnd/slot + 4
 }
 
 // Stack returns the stack the Seq drives.
@@ -162,9 +180,9 @@ func (q *Seq) wait(deadline Time, first bool) error {
 	if now >= deadline && !first {
 		return ErrTimeout
 	}
-	q.event = false
+	before := q.events
 	next := q.s.Poll(now)
-	if q.event {
+	if q.events != before {
 		return nil
 	}
 	if now >= deadline {
@@ -180,19 +198,21 @@ func (q *Seq) wait(deadline Time, first bool) error {
 // flush polls once so that what a call queued leaves now.
 func (q *Seq) flush() { q.s.Poll(q.clk.Now()) }
 
-// Wait drives the stack until a callback of one of the Seq's sockets
-// reports something (data, a connection, acknowledged data, an error) or
-// the timeout expires: the sequential API's select. It returns nil after an
-// event, ErrTimeout otherwise.
+// Wait drives the stack until one of the Seq's sockets has news (data, a
+// connection, acknowledged data, an error) or the timeout expires: the
+// sequential API's select, for programs that serve several sockets with
+// zero-timeout calls. It returns nil at once if there was news since it last
+// returned (during other calls' polls, say), nil after news, ErrTimeout
+// otherwise.
 func (q *Seq) Wait(timeout Duration) error {
 	deadline := q.deadline(timeout)
 	for first := true; ; first = false {
-		q.event = false
+		if q.events != q.waited {
+			q.waited = q.events
+			return nil
+		}
 		if err := q.wait(deadline, first); err != nil {
 			return err
-		}
-		if q.event {
-			return nil
 		}
 	}
 }
@@ -238,7 +258,7 @@ type seqConn struct {
 	tc    TCP   // the raw handle; zero once the stack has dropped it
 	lst   int16 // listener slot while pending
 	order uint64
-	rq    pbuf.Queue // received data, not yet read
+	rq    bufQueue // received data, not yet read
 	eof   bool       // the peer's FIN arrived (after the data in rq)
 	err   error      // the stack ended the connection (after the data in rq)
 
@@ -285,7 +305,7 @@ func (q *Seq) allocConn() *seqConn {
 
 // release frees the slot: queued data goes back to the pool.
 func (c *seqConn) release() {
-	c.rq.FreeAll()
+	c.rq.freeAll()
 	c.state = connFree
 	c.tc = TCP{}
 	c.err = nil
@@ -297,7 +317,7 @@ func (c *seqConn) handle() SeqConn { return SeqConn{c.q, c.idx, c.gen} }
 func (c *seqConn) Connected(tc TCP, err error) error {
 	if tc == c.tc && c.state == connDialing {
 		c.state = connOpen
-		c.q.event = true
+		c.q.events++
 	}
 	return nil
 }
@@ -311,22 +331,65 @@ func (c *seqConn) Recv(tc TCP, p *Buf, err error) error {
 		}
 		return nil
 	}
-	c.q.event = true
+	c.q.events++
 	if p == nil {
 		c.eof = true
 		return nil
 	}
-	if c.rq.Len() >= c.q.cfg.RecvQueue {
+	if t := c.rq.tail; t != nil && t.Tailroom() >= p.Len() {
+		copy(t.Append(p.Len()), p.Bytes()) // pack small segments
+		p.Free()
+		return nil
+	}
+	if c.rq.n >= c.q.cfg.RecvQueue {
 		return ErrMem
 	}
-	c.rq.Push(p)
+	c.rq.push(p)
 	return nil
+}
+
+// bufQueue is a FIFO of buffers linked through Buf.Next, with its tail
+// exposed for packing.
+type bufQueue struct {
+	head, tail *Buf
+	n          int
+}
+
+func (q *bufQueue) push(b *Buf) {
+	b.Next = nil
+	if q.tail == nil {
+		q.head = b
+	} else {
+		q.tail.Next = b
+	}
+	q.tail = b
+	q.n++
+}
+
+func (q *bufQueue) pop() *Buf {
+	b := q.head
+	if b == nil {
+		return nil
+	}
+	q.head = b.Next
+	if q.head == nil {
+		q.tail = nil
+	}
+	b.Next = nil
+	q.n--
+	return b
+}
+
+func (q *bufQueue) freeAll() {
+	for b := q.pop(); b != nil; b = q.pop() {
+		b.Free()
+	}
 }
 
 // Sent implements TCPHandler.
 func (c *seqConn) Sent(tc TCP, n int) error {
 	if tc == c.tc {
-		c.q.event = true
+		c.q.events++
 	}
 	return nil
 }
@@ -339,7 +402,7 @@ func (c *seqConn) Err(tc TCP, err error) {
 	if tc != c.tc || c.state == connFree {
 		return
 	}
-	c.q.event = true
+	c.q.events++
 	c.tc = TCP{}
 	if err == nil {
 		err = ErrClosed
@@ -482,7 +545,7 @@ func (l *seqListener) Accept(tl TCPListener, tc TCP, err error) error {
 	c.tc, c.state, c.lst, c.order = tc, connPending, l.idx, q.arrival
 	c.laddr, c.raddr = tc.LocalAddr(), tc.RemoteAddr()
 	l.pending++
-	q.event = true
+	q.events++
 	return tc.SetHandler(c)
 }
 
@@ -583,17 +646,17 @@ func (h SeqConn) Recv(p []byte, timeout Duration) (int, error) {
 	q := h.q
 	deadline := q.deadline(timeout)
 	for first := true; ; first = false {
-		if c.rq.Len() > 0 {
+		if c.rq.n > 0 {
 			n := 0
 			for n < len(p) {
-				b := c.rq.Peek()
+				b := c.rq.head
 				if b == nil {
 					break
 				}
 				k := copy(p[n:], b.Bytes())
 				n += k
 				if k == b.Len() {
-					c.rq.Pop().Free()
+					c.rq.pop().Free()
 				} else {
 					b.Consume(k)
 				}
@@ -624,7 +687,7 @@ func (h SeqConn) RecvBuf(timeout Duration) (*Buf, error) {
 	q := h.q
 	deadline := q.deadline(timeout)
 	for first := true; ; first = false {
-		if b := c.rq.Pop(); b != nil {
+		if b := c.rq.pop(); b != nil {
 			c.tc.Recved(b.Len())
 			return b, nil
 		}
@@ -655,7 +718,7 @@ func (h SeqConn) Buffered() int {
 		return 0
 	}
 	n := 0
-	for b := c.rq.Peek(); b != nil; b = b.Next {
+	for b := c.rq.head; b != nil; b = b.Next {
 		n += b.Len()
 	}
 	return n

@@ -53,7 +53,7 @@ func (u *seqUDP) recv(h UDP, p *Buf, src netip.AddrPort, _ netip.Addr) {
 	}
 	u.ring[(u.head+u.n)%len(u.ring)] = seqDgram{b: p, src: src}
 	u.n++
-	u.q.event = true
+	u.q.events++
 }
 
 // pop removes the oldest datagram.
