@@ -259,8 +259,8 @@ type seqConn struct {
 	lst   int16 // listener slot while pending
 	order uint64
 	rq    bufQueue // received data, not yet read
-	eof   bool       // the peer's FIN arrived (after the data in rq)
-	err   error      // the stack ended the connection (after the data in rq)
+	eof   bool     // the peer's FIN arrived (after the data in rq)
+	err   error    // the stack ended the connection (after the data in rq)
 
 	laddr, raddr netip.AddrPort // kept for after the stack drops the connection
 }

@@ -134,7 +134,7 @@ func (echoB) Recv(c rawapi.TCP, p *rawapi.Buf, err error) error {
 // sourceB sends data as the send buffer allows, then closes (or aborts).
 type sourceB struct {
 	rawapi.DefaultHandler
-	data  []byte
+	data   []byte
 	off    int
 	abort  bool
 	closed bool
