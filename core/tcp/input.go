@@ -689,11 +689,8 @@ func (l *Layer) dataInput(c *pcb) {
 		b.Consume(k)
 		seq = c.rcv.NXT
 	}
-	// Trim what lies beyond the window at the back.
+	// Trim what lies beyond the window we announced at the back.
 	right := c.rcv.adv
-	if c.rcv.NXT.Add(wire.Size(c.rcv.wnd)).LessThan(right) {
-		right = c.rcv.NXT.Add(wire.Size(c.rcv.wnd))
-	}
 	if end := seq.Add(wire.Size(b.Len())); right.LessThan(end) {
 		k := int(end.Sub(right))
 		b.Truncate(max(b.Len()-k, 0))

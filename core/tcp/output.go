@@ -61,10 +61,12 @@ func (l *Layer) output(c *pcb) {
 			}
 			break
 		}
-		if avail > 0 && n < int(mss) && n < avail {
-			// A partial segment the window allows but the queue could fill:
-			// sender SWS avoidance (RFC 9293 §3.8.6.2.1) waits unless it is at
-			// least half the largest window offered.
+		if avail > 0 && n < int(mss) && n < avail && !c.snd.NXT.LessThan(c.snd.MAX) {
+			// A partial segment of new data the window allows but the queue
+			// could fill: sender SWS avoidance (RFC 9293 §3.8.6.2.1) waits
+			// unless it is at least half the largest window offered. (Data
+			// already sent once is retransmitted as the window allows,
+			// SHLD-16.)
 			if (uint32(n) < c.snd.maxWnd/2 || inflight > 0) && c.flags&fForce == 0 {
 				if inflight == 0 && c.flags&fPersist == 0 {
 					// Nothing in flight will bring an ACK: the persist
@@ -155,7 +157,7 @@ func (l *Layer) sendSYN(c *pcb) {
 // right edge only forward (RFC 9293 §3.8.6.2.2: no shrinking) and only by
 // useful amounts (receiver SWS avoidance: at least min(RcvBuf/2, MSS)).
 func (l *Layer) rcvWindow(c *pcb) uint16 {
-	right := c.rcv.NXT.Add(wire.Size(c.rcv.wnd))
+	right := c.rcv.NXT.Add(wire.Size(min(c.rcv.wnd, uint32(0xffff)<<c.rcv.scale)))
 	grow := uint32(0)
 	if c.rcv.adv.LessThan(right) {
 		grow = uint32(right.Sub(c.rcv.adv))
@@ -166,10 +168,12 @@ func (l *Layer) rcvWindow(c *pcb) uint16 {
 	if c.rcv.adv.LessThan(c.rcv.NXT) {
 		c.rcv.adv = c.rcv.NXT
 	}
-	w := uint32(c.rcv.adv.Sub(c.rcv.NXT)) >> c.rcv.scale
-	if w > 0xffff {
-		w = 0xffff
-	}
+	// Round the scaled field up, not down: RCV.NXT moves by arbitrary
+	// amounts, and rounding down would pull the announced edge left of the
+	// last one (RFC 7323 §2.4). The edge may then lie up to 2^scale−1 bytes
+	// beyond the buffer; dataInput accepts up to it and recved absorbs it.
+	unit := uint32(1)<<c.rcv.scale - 1
+	w := min((uint32(c.rcv.adv.Sub(c.rcv.NXT))+unit)>>c.rcv.scale, 0xffff)
 	// What the field says is what the peer will use: keep adv exact.
 	c.rcv.adv = c.rcv.NXT.Add(wire.Size(w << c.rcv.scale))
 	return uint16(w)

@@ -164,7 +164,9 @@ func (l *Layer) recved(c *pcb, n int) {
 		return
 	}
 	c.rcv.unrecved -= n
-	c.rcv.wnd += uint32(n)
+	// Recompute rather than add: data accepted up to a rounded-up edge may
+	// have exceeded the window (queueReady stops at zero).
+	c.rcv.wnd = uint32(max(l.cfg.RcvBuf-c.rcv.readyLen-c.rcv.unrecved, 0))
 	if !c.state.synchronized() || c.state == CloseWait || c.state == LastAck || c.state == Closing || c.state == TimeWait {
 		return
 	}
