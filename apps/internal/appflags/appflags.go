@@ -155,10 +155,10 @@ type Net struct {
 	ctx      context.Context
 	notified bool // the device wakes us when frames arrive
 	waker    *hosted.Waker
-	wake    chan struct{} // for Idle: a wake pending
-	timer   *time.Timer
-	pcapBuf *bufio.Writer
-	closers []func() error
+	wake     chan struct{} // for Idle: a wake pending
+	timer    *time.Timer
+	pcapBuf  *bufio.Writer
+	closers  []func() error
 }
 
 // fanWaker wakes both the hosted loop and Idle; the device's Notify takes one
