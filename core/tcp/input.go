@@ -55,12 +55,12 @@ func (l *Layer) Input(b *pbuf.Buf, ip wire.IPv4) {
 		// A SYN that may reuse the tuple: go on to the listener.
 	}
 	if li := l.findListener(dst, id.lport); li >= 0 {
+		l.inBuf = b // a SYN-cookie ACK may carry data
 		l.listenInput(li)
-		if i := l.conns.get(id); i >= 0 && in.data > 0 && l.pcbs[i].state == Established {
-			// Data on a cookie ACK was queued by process; b went with it.
-			return
+		if l.inBuf != nil {
+			l.inBuf.Free()
+			l.inBuf = nil
 		}
-		b.Free()
 		return
 	}
 	// RFC 9293 §3.10.7.1, CLOSED: reset anything but a reset.

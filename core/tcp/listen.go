@@ -314,7 +314,13 @@ func (l *Layer) sendCookie(id tuple) {
 			h.Options.SACKPermitted = true
 		}
 		h.Options.HasTimestamps = true
-		h.Options.TSVal = uint32(l.now/clock.Time(clock.Millisecond))&^0x1f | enc
+		// Never ahead of the clock: the connection's later TSvals are the bare
+		// clock, and must not go back (Linux cookie_init_timestamp).
+		now := uint32(l.now / clock.Time(clock.Millisecond))
+		h.Options.TSVal = now&^0x1f | enc
+		if int32(h.Options.TSVal-now) > 0 {
+			h.Options.TSVal -= 0x20
+		}
 		h.Options.TSEcr = in.opts.TSVal
 	}
 	l.stats.SYNCookiesSent++
@@ -382,7 +388,8 @@ func (l *Layer) cookieAccept(li int, id tuple) bool {
 	l.conns.put(id, c.slot)
 	l.stats.PassiveOpens++
 	l.stats.Established++
-	// The ACK may carry data: process it as any segment of the connection.
-	l.process(c)
+	// The ACK may carry data: process it as any segment of the connection,
+	// then accept and deliver.
+	l.processSegment(c, l.inBuf)
 	return true
 }
