@@ -261,3 +261,34 @@ func TestReceiveBuffersReturned(t *testing.T) {
 	h.ack(h.iss + 2)
 	checkClean(t, h.l, h.pool)
 }
+
+// A segment that found no buffer is sent when the timer fires, even with
+// nothing in flight; so is an owed ACK.
+func TestOutputRetriedAfterPoolExhaustion(t *testing.T) {
+	h, r := established(t, nil, plainPeer)
+	r.c.Write([]byte("later"), 0)
+	var held []*pbuf.Buf
+	for {
+		b, err := h.pool.Alloc(pbuf.LayerRaw, 1)
+		if err != nil {
+			break
+		}
+		held = append(held, b)
+	}
+	r.c.Output()
+	h.expectNothing()
+	if h.l.NextDeadline() == clock.Never {
+		t.Fatal("no timer to retry the send")
+	}
+	for _, b := range held {
+		b.Free()
+	}
+	h.advance(h.pcbOf().rtt.rto)
+	s := h.next()
+	if string(s.data) != "later" {
+		t.Fatalf("sent %v", s)
+	}
+	if h.pcbOf().retries != 0 || h.l.stats.Timeouts != 0 {
+		t.Fatalf("a failed allocation counted as a retransmission timeout")
+	}
+}

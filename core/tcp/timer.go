@@ -99,7 +99,10 @@ const refusedRetry = 250 * clock.Millisecond
 // §3.1 eq. 4).
 func (l *Layer) rtoTimeout(c *pcb) {
 	if c.flight() == 0 && !c.synUnacked() {
-		return // nothing outstanding (a timer left armed)
+		// Nothing outstanding: the timer was armed because a send found no
+		// buffer (sendData). Try again; it is no timeout.
+		l.output(c)
+		return
 	}
 	limit := l.cfg.MaxRetries
 	if c.state == SynSent || c.state == SynReceived {
