@@ -40,7 +40,7 @@ func (s *Stack) ip4Input(n *netif.Netif, b *pbuf.Buf) {
 	}
 	b.Truncate(len(ip)) // cut link-layer padding
 	src, dst := ip.Src(), ip.Dst()
-	if !s.acceptDst(n, dst) {
+	if !s.acceptDst(n, dst) && !acceptDHCPClient(n, ip) {
 		if n.HasAddr() || !dst.IsBroadcast() {
 			d.NotForUs++
 		} else {
@@ -93,6 +93,21 @@ func (s *Stack) acceptDst(n *netif.Netif, dst wire.IPv4Addr) bool {
 		return dst.IsBroadcast()
 	}
 	return dst == n.Addr || n.IsBroadcast(dst) || s.isOurAddr(dst)
+}
+
+// dhcpClientPort is the DHCP client's UDP port (RFC 2131 §4.1).
+const dhcpClientPort = 68
+
+// acceptDHCPClient reports whether ip is a unicast datagram to the DHCP
+// client port arriving on an interface that has no address yet: servers such
+// as udhcpd send OFFER and ACK to the offered address (RFC 2131 §4.1, the
+// broadcast bit clear). lwIP: LWIP_IP_ACCEPT_UDP_PORT.
+func acceptDHCPClient(n *netif.Netif, ip wire.IPv4) bool {
+	if n.HasAddr() || ip.Protocol() != wire.ProtoUDP || ip.FragOffset() != 0 {
+		return false
+	}
+	u := ip.Payload()
+	return len(u) >= wire.UDPHeaderLen && wire.UDP(u).DstPort() == dhcpClientPort
 }
 
 // ipParams describes a datagram to send.

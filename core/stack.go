@@ -30,6 +30,9 @@ type Stack struct {
 	ping  []pingPCB
 	loopq pbuf.Queue // datagrams to our own addresses, delivered next Poll
 
+	pollers []Poller   // registered protocol clients; nil slots are free; len = MaxPollers
+	probes  []arpProbe // per netif: RFC 5227 duplicate-address watch (ARPProbe)
+
 	rng      rng
 	ipID     uint16
 	icmpTok  int        // ICMP error tokens
@@ -53,6 +56,8 @@ func New(cfg Config) *Stack {
 		rx:        make([]*pbuf.Buf, cfg.RxBatch),
 		udp:       make([]udpPCB, cfg.MaxUDPPCBs),
 		ping:      make([]pingPCB, cfg.MaxPingPCBs),
+		pollers:   make([]Poller, cfg.MaxPollers),
+		probes:    make([]arpProbe, cfg.MaxNetifs),
 		rng:       newRNG(cfg.Seed),
 		icmpTok:   cfg.ICMPErrorRate,
 	}
@@ -234,6 +239,7 @@ func (s *Stack) Poll(now clock.Time) clock.Time {
 	s.drainLoop()
 	s.tcp.SetNow(s.now)
 	s.tcp.Timer()
+	s.runPollers()
 	if s.now >= s.nextTick {
 		s.arp.tick(s)
 		s.reass.tick(s)
@@ -249,10 +255,71 @@ func (s *Stack) Poll(now clock.Time) clock.Time {
 	return clock.Min(next, s.nextDeadline())
 }
 
+// Poller is a protocol client driven by the stack's clock: a DHCP client, a
+// DNS resolver. Once registered with AddPoller, its PollTimers runs on every
+// Poll, after input and the TCP timers, and runs what is due at now, sending
+// through the stack's usual APIs; it must not call Poll. NextDeadline
+// returns when PollTimers next has work (clock.Never: none); Poll asks for
+// it last, so work that callbacks started during Poll counts. lwIP: the
+// sys_timeout entries of dhcp.c and dns.c.
+type Poller interface {
+	PollTimers(now clock.Time)
+	NextDeadline() clock.Time
+}
+
+// AddPoller registers p to run from Poll. It returns ErrMem when
+// Config.MaxPollers are registered and ErrInUse if p already is.
+func (s *Stack) AddPoller(p Poller) error {
+	if p == nil {
+		return errs.ErrArg
+	}
+	free := -1
+	for i, q := range s.pollers {
+		if q == p {
+			return errs.ErrInUse
+		}
+		if q == nil && free < 0 {
+			free = i
+		}
+	}
+	if free < 0 {
+		return errs.ErrMem
+	}
+	s.pollers[free] = p
+	return nil
+}
+
+// RemovePoller unregisters p; it is safe inside a Poller's own PollTimers.
+func (s *Stack) RemovePoller(p Poller) {
+	for i, q := range s.pollers {
+		if q == p {
+			s.pollers[i] = nil
+		}
+	}
+}
+
+// runPollers runs every registered Poller's timers.
+func (s *Stack) runPollers() {
+	for i := range s.pollers {
+		if p := s.pollers[i]; p != nil {
+			p.PollTimers(s.now)
+		}
+	}
+}
+
+// Rand returns a value from the stack's pseudo-random generator (seeded by
+// Config.Seed): DHCP transaction IDs and DNS query IDs come from it.
+func (s *Stack) Rand() uint64 { return s.rng.next() }
+
 // nextDeadline is the earliest timer deadline: the periodic tick when some
 // timer has work, otherwise none.
 func (s *Stack) nextDeadline() clock.Time {
 	next := s.tcp.NextDeadline()
+	for _, p := range s.pollers {
+		if p != nil {
+			next = clock.Min(next, p.NextDeadline())
+		}
+	}
 	if s.arp.busy() || s.reass.busy() {
 		next = clock.Min(next, s.nextTick)
 	}

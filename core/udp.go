@@ -35,6 +35,7 @@ type udpPCB struct {
 	remote    wire.IPv4Addr
 	rport     uint16
 	ttl, tos  uint8
+	netif     int // 1 + index of the interface bound by BindNetif; 0: any
 	recv      UDPRecvFunc
 	onErr     UDPErrFunc
 }
@@ -107,19 +108,45 @@ func (h UDP) Bind(addr netip.Addr, port uint16) error {
 			return errs.ErrInUse
 		}
 		port = p
-	} else if s.udpInUse(a, port, int(h.idx)) {
+	} else if s.udpInUse(a, port, int(h.idx), u.netif) {
 		return errs.ErrInUse
 	}
 	u.local, u.lport = a, port
 	return nil
 }
 
+// BindNetif ties the endpoint to interface n, as a DHCP client needs
+// (lwIP: udp_bind_netif): datagrams are received only from n, and sent
+// only through n, from 0.0.0.0 while n has no address (RFC 2131 §4.1).
+// Endpoints tied to different interfaces may bind the same port. Call it
+// before Bind; a nil n unties the endpoint.
+func (h UDP) BindNetif(n *netif.Netif) error {
+	u := h.pcb()
+	if u == nil {
+		return errs.ErrClosed
+	}
+	if n == nil {
+		u.netif = 0
+		return nil
+	}
+	if n.Index < 0 || n.Index >= len(h.s.netifs) || &h.s.netifs[n.Index] != n {
+		return errs.ErrVal
+	}
+	if u.lport != 0 && h.s.udpInUse(u.local, u.lport, int(h.idx), n.Index+1) {
+		return errs.ErrInUse
+	}
+	u.netif = n.Index + 1
+	return nil
+}
+
 // udpInUse reports whether another endpoint is bound to a conflicting
-// address and port: the same address, or either one the wildcard.
-func (s *Stack) udpInUse(a wire.IPv4Addr, port uint16, except int) bool {
+// address and port: the same address, or either one the wildcard, on the
+// same interface, or either one not tied to an interface.
+func (s *Stack) udpInUse(a wire.IPv4Addr, port uint16, except, nif int) bool {
 	for i := range s.udp {
 		u := &s.udp[i]
 		if i != except && u.used && u.lport == port &&
+			(u.netif == nif || u.netif == 0 || nif == 0) &&
 			(u.local == a || u.local.IsUnspecified() || a.IsUnspecified()) {
 			return true
 		}
@@ -134,7 +161,7 @@ func (s *Stack) udpEphemeral(a wire.IPv4Addr) (uint16, bool) {
 	start := s.rng.intn(span)
 	for i := range span {
 		p := uint16(ephemeralLow + (start+i)%span)
-		if !s.udpInUse(a, p, -1) {
+		if !s.udpInUse(a, p, -1, 0) {
 			return p, true
 		}
 	}
@@ -260,6 +287,9 @@ func (h UDP) sendTo(u *udpPCB, data []byte, dst wire.IPv4Addr, dport uint16) err
 		}
 	}
 	p := ipParams{src: u.local, dst: dst, proto: wire.ProtoUDP, ttl: u.ttl, tos: u.tos}
+	if u.netif != 0 {
+		p.netif = &s.netifs[u.netif-1]
+	}
 	// The checksum covers the pseudo-header, which needs the source address:
 	// route first.
 	if _, _, _, err := s.ipPrepare(&p); err != nil {
@@ -321,7 +351,7 @@ func (s *Stack) udpInput(n *netif.Netif, b *pbuf.Buf, ip wire.IPv4) {
 	best, score := -1, 0
 	for i := range s.udp {
 		u := &s.udp[i]
-		if !u.used || u.lport != dport {
+		if !u.used || u.lport != dport || u.netif != 0 && u.netif != n.Index+1 {
 			continue
 		}
 		if !u.local.IsUnspecified() && u.local != dst && !(bcast && u.local == n.Addr) {
