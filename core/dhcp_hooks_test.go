@@ -231,7 +231,7 @@ func TestRFC5227_2_1_1_ARPProbe(t *testing.T) {
 		{hkARP(wire.ARPRequest, other, wire.IPv4Addr{10, 0, 0, 9}, wire.MAC{}, wire.IPv4Addr{10, 0, 0, 8}), false},
 		{hkARP(wire.ARPRequest, other, wire.IPv4Addr{}, wire.MAC{}, wire.IPv4Addr{10, 0, 0, 51}), false},
 		{hkARP(wire.ARPRequest, r.d0.mac, wire.IPv4Addr{}, wire.MAC{}, a4), false}, // our own probe looped back
-		{hkARP(wire.ARPRequest, other, wire.IPv4Addr{}, wire.MAC{}, a4), true},    // another prober
+		{hkARP(wire.ARPRequest, other, wire.IPv4Addr{}, wire.MAC{}, a4), true},     // another prober
 	}
 	for i, st := range steps {
 		r.d0.inbox = append(r.d0.inbox, st.frame)
