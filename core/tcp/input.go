@@ -135,6 +135,14 @@ func (l *Layer) afterInput(c *pcb) {
 	switch {
 	case c.state == TimeWait:
 		l.output(c)
+		if l.undelivered(c) {
+			// Refused data or the FIN still wait for the application: stay a
+			// full connection until the timer has delivered them, bounded by
+			// 2·MSL (then twEnter, or abort when the application never takes them).
+			c.keepAt = l.now.Add(l.cfg.TimeWait)
+			l.arm(c.keepAt)
+			return
+		}
 		l.twEnter(c)
 		return
 	case c.state == Closed:
@@ -818,4 +826,13 @@ func (l *Layer) finInput(c *pcb) {
 	l.ooseq -= c.rcv.ooCount
 	c.rcv.ooCount = 0
 	l.freeList(&c.rcv.ooseq)
+}
+
+// undelivered reports whether in-order data or the end of stream still wait
+// for an application that is attached.
+func (l *Layer) undelivered(c *pcb) bool {
+	if c.flags&(fDetached|fRxClosed) != 0 || c.handler == nil {
+		return false
+	}
+	return !c.rcv.ready.empty() || c.flags&(fFinRcvd|fFinDelivered) == fFinRcvd
 }

@@ -89,6 +89,9 @@ func (l *Layer) pcbTimer(c *pcb) {
 			l.output(c) // the window may have reopened
 		}
 	}
+	if c.state == TimeWait && !l.undelivered(c) {
+		l.twEnter(c) // everything delivered: a compact record from now on
+	}
 }
 
 // refusedRetry is how soon data the application refused is offered again
@@ -185,6 +188,11 @@ func (l *Layer) persistTimeout(c *pcb) {
 // keepTimeout handles the keepalive timer (RFC 9293 §3.8.4, RFC 1122
 // §4.2.3.6) and the FIN-WAIT-2 timeout of closed connections.
 func (l *Layer) keepTimeout(c *pcb) {
+	if c.state == TimeWait {
+		// 2·MSL passed with data the application kept refusing.
+		l.abort(c, errs.ErrTimeout, false)
+		return
+	}
 	if c.state == FinWait2 && c.flags&fDetached != 0 {
 		l.abort(c, errs.ErrTimeout, false)
 		return
