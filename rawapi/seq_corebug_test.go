@@ -77,3 +77,62 @@ func TestCoreTimeWaitKeepsRefusedDataAndFIN(t *testing.T) {
 			got, len(data), eof, errSeen, c.IsValid())
 	}
 }
+
+// TestCoreAbortDuringZeroWindowResetsThePeer: a sender whose peer has closed
+// its window (it reads nothing) probes the window (persist) and then aborts.
+// Its RST must be acceptable to the peer (RFC 5961 §3.2: SEG.SEQ = RCV.NXT,
+// or within the window): Linux sends it at min(SND.NXT, SND.UNA+SND.WND)
+// (tcp_acceptable_seq). core/tcp sends it at SND.NXT, which after a window
+// probe is one past the peer's RCV.NXT with a zero window, so the peer (lwgo
+// or Linux) drops it and keeps the dead connection forever.
+func TestCoreAbortDuringZeroWindowResetsThePeer(t *testing.T) {
+	knownCoreBug(t, "core/tcp abort sends its RST at SND.NXT, past a zero window after a persist probe")
+	w := newSeqWorld(t, seqWorldConfig{tcp: rawapi.TCPConfig{RcvBuf: 16 << 10, SndBuf: 64 << 10}})
+	var server rawapi.TCP
+	listenB(t, w.b, 80, func() rawapi.TCPHandler {
+		return &rawapi.Funcs{
+			OnRecv: func(c rawapi.TCP, p *rawapi.Buf, err error) error {
+				if p != nil {
+					c.Recved(p.Len())
+					p.Free()
+				}
+				server = c
+				return nil
+			},
+		}
+	})
+	var clientErr error
+	client, _ := w.a.NewTCP()
+	client.SetHandler(&rawapi.Funcs{
+		OnRecv: func(c rawapi.TCP, p *rawapi.Buf, err error) error { return rawapi.ErrMem }, // reads nothing
+		OnErr:  func(c rawapi.TCP, err error) { clientErr = err },
+	})
+	client.Connect(netip.AddrPortFrom(seqAddrB, 80))
+	run := func(d rawapi.Duration) {
+		for end := w.clk.Now().Add(d); w.clk.Now() < end; w.clk.Advance(rawapi.Millisecond) {
+			w.a.Poll(w.clk.Now())
+			w.b.Poll(w.clk.Now())
+		}
+	}
+	run(100 * rawapi.Millisecond)
+	client.Write([]byte("go"), 0)
+	client.Output()
+	run(100 * rawapi.Millisecond)
+	if !server.IsValid() {
+		t.Fatal("no server connection")
+	}
+	data := pattern(64 << 10)
+	for i := 0; i < 50; i++ { // fill the peer's window and our buffer
+		if n := min(server.SendBuffer(), len(data)); n > 0 {
+			server.Write(data[:n], 0)
+			server.Output()
+		}
+		run(100 * rawapi.Millisecond)
+	}
+	run(5 * rawapi.Second) // persist probes
+	server.Abort()
+	run(rawapi.Second)
+	if clientErr != rawapi.ErrReset {
+		t.Fatalf("the peer's connection after our abort: err %v, state %v; want ErrReset", clientErr, client.State())
+	}
+}
