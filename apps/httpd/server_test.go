@@ -273,8 +273,8 @@ func TestMalformedRequests(t *testing.T) {
 func TestStalledClientsDoNotBlockOthers(t *testing.T) {
 	const timeout = 5 * rawapi.Second
 	r := newRig(t, Config{IdleTimeout: timeout, MaxClients: 4}, apptest.Options{})
-	silent := r.dial(t, "")                  // connects, says nothing
-	partial := r.dial(t, "GET / HT")         // stops in the request line
+	silent := r.dial(t, "")                 // connects, says nothing
+	partial := r.dial(t, "GET / HT")        // stops in the request line
 	reader := &apptest.Client{NoRead: true, // asks for a lot and reads nothing
 		Send: []byte("GET /big?size=50000000 HTTP/1.1\r\n\r\n")}
 	reader.Dial(t, r.w, r.addr())
