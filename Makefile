@@ -14,7 +14,10 @@ UNIT_TIMEOUT ?= 10m
 # `make deps` installs the missing ones (as root) or names them (otherwise).
 #   gcc    - cgo, which the race detector needs
 #   tshark - decodes the pcap files the stack writes (test/pcap_tshark_test.go)
-PREREQS := gcc:gcc tshark:tshark
+#   ip, ping, curl, socat, nc, tcpdump, python3 - the kernel-side peers and
+#            tools of test/interop (TAP + network namespaces, root only)
+PREREQS := gcc:gcc tshark:tshark ip:iproute2 ping:iputils-ping curl:curl socat:socat \
+	nc:netcat-openbsd tcpdump:tcpdump python3:python3
 
 banner = @printf '\n==== %s ====\n'
 
