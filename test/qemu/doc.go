@@ -1,0 +1,27 @@
+// Package qemu is lwgo's QEMU tier: it boots Debian's kernel under
+// qemu-system-x86_64 (TCG) with an emulated e1000 and an initramfs whose
+// /init is lwgo's test guest (./guest), and checks the guest's verdict,
+// returned through isa-debug-exit (facts/qemu-e1000.md).
+//
+// The tests carry the build tag "qemu" and run from `make qemu` (part of
+// `make test`), which first fetches the kernel with kernel.sh:
+//
+//	LWGO_QEMU_KERNEL=$(test/qemu/kernel.sh) go test -tags qemu -v ./test/qemu
+//
+// Cases:
+//   - TestPingGateway: lwgo on QEMU's user network (restrict=on) pings the
+//     gateway 10.0.2.2 (static address 10.0.2.15/24 until core/dhcp lands;
+//     then a DHCP lease first).
+//   - TestTCP64MiB: 64 MiB each way between the guest's lwgo and the Linux
+//     kernel's TCP in a network namespace this test creates, through a TAP
+//     netdev (198.18.0.0/24), both directions checked with SHA-256.
+//
+// Each case reports the time from QEMU start to the guest's first lwgo frame
+// and to the verdict. A new case is one entry: a kernel command line for the
+// guest (or another /init, see Image), a netdev, and an optional host-side
+// check (the visor appliance case will fetch its configuration page through
+// a hostfwd port forward).
+//
+// Missing prerequisites (qemu-system-x86_64, the kernel, root for the TAP
+// case) skip the tests outside CI and fail them when CI=true.
+package qemu

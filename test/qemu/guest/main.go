@@ -1,0 +1,435 @@
+//go:build linux
+
+// Command guest is the /init of the QEMU tier's test initramfs: a static Go
+// binary that runs as PID 1 in a Debian kernel under QEMU, brings lwgo up on
+// the emulated e1000 through platform/pci/sysfs, platform/dma/linux and
+// drivers/e1000 (no kernel driver: e1000 is a module the initramfs does not
+// carry), runs one test case and reports the verdict through QEMU's
+// isa-debug-exit device (facts/qemu-e1000.md §3–§4).
+//
+// Kernel command-line words select the case:
+//
+//	lwgo.case=ping     ping lwgo.gw three times (slirp's gateway by default)
+//	lwgo.case=tcp      connect to lwgo.peer, send lwgo.bytes of the guest
+//	                   stream, receive lwgo.bytes of the host stream, check
+//	                   both (SHA-256 printed for the host to compare)
+//	lwgo.ip=A/N        address (default 10.0.2.15/24, slirp's DHCP lease)
+//	lwgo.gw=A          gateway (default 10.0.2.2)
+//	lwgo.peer=A:P      TCP peer (default 198.18.0.1:5001)
+//	lwgo.bytes=N       bytes each way (default 64 MiB)
+//	lwgo.huge=1        DMA memory from hugetlb pages (default 4 KiB pages)
+//	lwgo.exitport=0xf4 isa-debug-exit port
+//	lwgo.timeout=S     give up after S seconds (default 60)
+//
+// Every line it prints starts with "lwgo-guest <uptime>:" so the host can
+// time milestones; the last is "LWGO RESULT: PASS" or "LWGO RESULT: FAIL".
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"net/netip"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lwgo/lwgo/core/clock"
+	"github.com/lwgo/lwgo/drivers/e1000"
+	"github.com/lwgo/lwgo/platform/dma/linux"
+	"github.com/lwgo/lwgo/platform/hosted"
+	"github.com/lwgo/lwgo/platform/pci/sysfs"
+	"github.com/lwgo/lwgo/rawapi"
+	"github.com/lwgo/lwgo/test/qemu/internal/stream"
+)
+
+func main() {
+	mountAll()
+	args := cmdline()
+	logf("init started (%s)", runtime.Version())
+	err := run(args)
+	pass := err == nil
+	if err != nil {
+		logf("error: %v", err)
+	}
+	verdict := "FAIL"
+	if pass {
+		verdict = "PASS"
+	}
+	logf("LWGO RESULT: %s", verdict)
+	exit(args, pass)
+}
+
+func uptime() string {
+	b, err := os.ReadFile("/proc/uptime")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
+}
+
+func logf(format string, a ...any) {
+	fmt.Printf("lwgo-guest %s: %s\n", uptime(), fmt.Sprintf(format, a...))
+}
+
+func mountAll() {
+	for _, m := range []struct{ src, dst, typ string }{
+		{"proc", "/proc", "proc"},
+		{"sysfs", "/sys", "sysfs"},
+		{"devtmpfs", "/dev", "devtmpfs"},
+	} {
+		os.MkdirAll(m.dst, 0o755)
+		if err := syscall.Mount(m.src, m.dst, m.typ, 0, ""); err != nil && !errors.Is(err, syscall.EBUSY) {
+			fmt.Printf("lwgo-guest: mount %s: %v\n", m.dst, err)
+		}
+	}
+}
+
+func cmdline() map[string]string {
+	args := map[string]string{}
+	b, _ := os.ReadFile("/proc/cmdline")
+	for _, w := range strings.Fields(string(b)) {
+		if k, v, ok := strings.Cut(w, "="); ok && strings.HasPrefix(k, "lwgo.") {
+			args[strings.TrimPrefix(k, "lwgo.")] = v
+		}
+	}
+	return args
+}
+
+func arg(args map[string]string, k, def string) string {
+	if v, ok := args[k]; ok {
+		return v
+	}
+	return def
+}
+
+// exit reports the verdict through isa-debug-exit (byte 0: QEMU exits 1,
+// PASS; byte 1: QEMU exits 3, FAIL) and powers off in case the port is absent.
+func exit(args map[string]string, pass bool) {
+	port, err := strconv.ParseInt(arg(args, "exitport", "0xf4"), 0, 32)
+	if err == nil {
+		// /dev/port is a character device: raw syscalls, not *os.File
+		// (facts/qemu-e1000.md §8, gotcha 10).
+		if fd, err := syscall.Open("/dev/port", syscall.O_WRONLY, 0); err == nil {
+			b := []byte{1}
+			if pass {
+				b[0] = 0
+			}
+			syscall.Pwrite(fd, b, port)
+			syscall.Close(fd)
+		}
+	}
+	syscall.Sync()
+	syscall.Reboot(syscall.LINUX_REBOOT_CMD_POWER_OFF)
+	select {}
+}
+
+// guest is lwgo on the e1000.
+type guest struct {
+	clk     *hosted.Clock
+	dev     *e1000.Device
+	st      *rawapi.Stack
+	nif     *rawapi.Netif
+	firstTx bool
+	firstRx bool
+}
+
+func run(args map[string]string) error {
+	timeout, _ := strconv.Atoi(arg(args, "timeout", "60"))
+	g, err := bringUp(args)
+	if err != nil {
+		return err
+	}
+	defer g.report()
+	deadline := time.Now().Add(time.Duration(timeout) * time.Second)
+	switch c := arg(args, "case", "ping"); c {
+	case "ping":
+		return g.ping(netip.MustParseAddr(arg(args, "gw", "10.0.2.2")), deadline)
+	case "tcp":
+		n, err := strconv.ParseInt(arg(args, "bytes", strconv.Itoa(64<<20)), 0, 64)
+		if err != nil {
+			return err
+		}
+		peer, err := netip.ParseAddrPort(arg(args, "peer", "198.18.0.1:5001"))
+		if err != nil {
+			return err
+		}
+		return g.tcp(peer, n, deadline)
+	default:
+		return fmt.Errorf("unknown case %q", c)
+	}
+}
+
+// bringUp finds the NIC, maps it, allocates DMA memory and starts lwgo.
+func bringUp(args map[string]string) (*guest, error) {
+	found, err := sysfs.Find(e1000.Supported...)
+	if err != nil {
+		return nil, err
+	}
+	if len(found) == 0 {
+		return nil, errors.New("no supported e1000 on the PCI bus")
+	}
+	in := found[0]
+	logf("found %04x:%04x at %s, kernel driver %q, BAR0 %#x (%d KiB)", in.ID.Vendor, in.ID.Device, in.Addr,
+		in.Driver, in.BARs[0].Base, in.BARs[0].Size>>10)
+	pdev, err := sysfs.Open(in.Addr)
+	if err != nil {
+		return nil, err
+	}
+	if pdev.Driver() != "" {
+		logf("unbinding kernel driver %s", pdev.Driver())
+		if err := pdev.Unbind(); err != nil {
+			return nil, err
+		}
+	}
+	regs, err := pdev.MapBAR(0)
+	if err != nil {
+		return nil, fmt.Errorf("map BAR0: %w", err)
+	}
+	huge := arg(args, "huge", "0") == "1"
+	if huge {
+		n, err := linux.ReserveHugePages(4)
+		logf("hugetlb pages reserved: %d (%v)", n, err)
+	}
+	alloc, err := linux.New(linux.Options{Huge: huge})
+	if err != nil {
+		return nil, err
+	}
+	clk := hosted.NewClock()
+	dev, err := e1000.New(e1000.Config{
+		Regs: regs, PCI: pdev, DMA: alloc, Clock: clk,
+		Sleep: func(d clock.Duration) { time.Sleep(time.Duration(d)) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("e1000: %w", err)
+	}
+	mb, fd := dev.Speed()
+	logf("e1000 up: MAC %v, link %v %d Mb/s full-duplex=%v, DMA hugetlb allocations %d", dev.HardwareAddr(),
+		dev.LinkUp(), mb, fd, alloc.HugeAllocs())
+	addr, err := netip.ParsePrefix(arg(args, "ip", "10.0.2.15/24"))
+	if err != nil {
+		return nil, err
+	}
+	var gw netip.Addr
+	if s := arg(args, "gw", "10.0.2.2"); s != "" && s != "none" {
+		gw, err = netip.ParseAddr(s)
+		if err != nil {
+			return nil, err
+		}
+	}
+	st := rawapi.New(rawapi.Config{Seed: uint64(time.Now().UnixNano())})
+	nif, err := st.AddNetif(dev, rawapi.NetifConfig{Name: "en0", Addr: addr, Gateway: gw})
+	if err != nil {
+		return nil, err
+	}
+	st.SetUp(nif)
+	logf("lwgo up: %v gw %v", addr, gw)
+	return &guest{clk: clk, dev: dev, st: st, nif: nif}, nil
+}
+
+// poll runs the stack once and logs the first frame each way.
+func (g *guest) poll() {
+	g.st.Poll(g.clk.Now())
+	if !g.firstTx || !g.firstRx {
+		s := g.dev.Stats()
+		if !g.firstTx && s.TxFrames > 0 {
+			g.firstTx = true
+			logf("first lwgo frame sent")
+		}
+		if !g.firstRx && s.RxFrames > 0 {
+			g.firstRx = true
+			logf("first frame received")
+		}
+	}
+}
+
+// until polls until cond holds or the deadline passes.
+func (g *guest) until(deadline time.Time, cond func() bool) bool {
+	for i := 0; !cond(); i++ {
+		if i%64 == 0 && time.Now().After(deadline) {
+			return false
+		}
+		g.poll()
+	}
+	return true
+}
+
+func (g *guest) report() {
+	g.dev.UpdateStats()
+	s := g.dev.Stats()
+	logf("driver: rx %d frames %d bytes, tx %d frames %d bytes (copied %d), rx-nobuf %d, bad-length %d, "+
+		"bad-status %d, rx-errors %d, tx-full %d, tx-stalls %d", s.RxFrames, s.RxBytes, s.TxFrames, s.TxBytes,
+		s.TxCopied, s.RxNoBuf, s.RxBadLength, s.RxBadStatus, s.RxErrors, s.TxFull, s.TxStalls)
+	logf("hardware: GPRC %d GPTC %d TPR %d TPT %d GORC %d GOTC %d MPC %d RNBC %d CRCERRS %d", s.HW.GoodRx,
+		s.HW.GoodTx, s.HW.TotalRx, s.HW.TotalTx, s.HW.GoodRxOctets, s.HW.GoodTxOctets, s.HW.Missed,
+		s.HW.NoBuffers, s.HW.CRCErrors)
+}
+
+func (g *guest) ping(dst netip.Addr, deadline time.Time) error {
+	got := map[uint16]time.Duration{}
+	sent := map[uint16]time.Time{}
+	p, err := g.st.NewPing(func(_ rawapi.Ping, from netip.Addr, seq uint16, ttl uint8, data []byte) {
+		if from == dst {
+			got[seq] = time.Since(sent[seq])
+		}
+	})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	payload := []byte("lwgo e1000 ping payload 0123456789abcdef")
+	for seq := uint16(1); seq <= 3; seq++ {
+		sent[seq] = time.Now()
+		if err := p.Send(dst, seq, payload); err != nil {
+			return fmt.Errorf("ping send %d: %w", seq, err)
+		}
+		// The first reply waits for ARP and QEMU's 1 s receive hold-off.
+		if !g.until(deadline, func() bool { _, ok := got[seq]; return ok }) {
+			return fmt.Errorf("no echo reply %d from %v", seq, dst)
+		}
+		logf("echo reply from %v seq=%d time=%v", dst, seq, got[seq].Round(time.Microsecond))
+	}
+	return nil
+}
+
+// tcpPeer is the guest's end of the TCP case.
+type tcpPeer struct {
+	g                   *guest
+	n                   int64
+	tx, rx              *stream.Gen
+	txHash, rxHash      hash.Hash
+	written, acked      int64
+	rcvd, bad           int64
+	eof, finSent, done  bool
+	err                 error
+	scratch, want       []byte
+	connectedAt, doneAt time.Time
+}
+
+func (g *guest) tcp(peer netip.AddrPort, n int64, deadline time.Time) error {
+	p := &tcpPeer{g: g, n: n, tx: stream.New(stream.GuestToHost), rx: stream.New(stream.HostToGuest),
+		txHash: sha256.New(), rxHash: sha256.New(), bad: -1,
+		scratch: make([]byte, 64<<10), want: make([]byte, 64<<10)}
+	c, err := g.st.NewTCP()
+	if err != nil {
+		return err
+	}
+	if err := c.SetHandler(p); err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := c.Connect(peer); err != nil {
+		return err
+	}
+	if !g.until(deadline, func() bool { return p.done || p.err != nil }) {
+		return fmt.Errorf("timeout: sent %d (acked %d) received %d of %d, eof=%v; %+v", p.written, p.acked, p.rcvd,
+			n, p.eof, c.Info())
+	}
+	if p.err != nil {
+		return p.err
+	}
+	el := p.doneAt.Sub(p.connectedAt)
+	logf("tcp: %d bytes each way with %v in %v (%.1f MB/s both directions, connect %v)", n, peer,
+		el.Round(time.Millisecond), float64(2*n)/el.Seconds()/1e6, p.connectedAt.Sub(start).Round(time.Millisecond))
+	logf("tcp: sent sha256 %s", hex.EncodeToString(p.txHash.Sum(nil)))
+	logf("tcp: received sha256 %s", hex.EncodeToString(p.rxHash.Sum(nil)))
+	if p.bad >= 0 {
+		return fmt.Errorf("received stream differs at byte %d", p.bad)
+	}
+	if p.rcvd != n {
+		return fmt.Errorf("received %d bytes, want %d", p.rcvd, n)
+	}
+	ts := g.st.TCPStats()
+	logf("tcp stats: %+v", ts)
+	return nil
+}
+
+func (p *tcpPeer) pump(c rawapi.TCP) {
+	for p.written < p.n {
+		k := int(min(int64(c.SendBuffer()), int64(len(p.scratch)), p.n-p.written))
+		if k <= 0 {
+			break
+		}
+		buf := p.scratch[:k]
+		p.tx.Fill(buf)
+		if err := c.Write(buf, 0); err != nil {
+			p.err = fmt.Errorf("write: %w", err)
+			return
+		}
+		p.txHash.Write(buf)
+		p.written += int64(k)
+	}
+	if p.written == p.n && !p.finSent {
+		c.CloseWrite()
+		p.finSent = true
+	}
+	c.Output()
+	p.maybeDone(c)
+}
+
+func (p *tcpPeer) maybeDone(c rawapi.TCP) {
+	if !p.done && p.eof && p.finSent && p.acked >= p.n {
+		p.done = true
+		p.doneAt = time.Now()
+		c.Close()
+	}
+}
+
+// Connected implements rawapi.TCPHandler.
+func (p *tcpPeer) Connected(c rawapi.TCP, err error) error {
+	p.connectedAt = time.Now()
+	logf("tcp: connected %v -> %v", c.LocalAddr(), c.RemoteAddr())
+	p.pump(c)
+	return nil
+}
+
+// Recv implements rawapi.TCPHandler.
+func (p *tcpPeer) Recv(c rawapi.TCP, b *rawapi.Buf, err error) error {
+	if b == nil {
+		p.eof = true
+		p.maybeDone(c)
+		return nil
+	}
+	data := b.Bytes()
+	p.rxHash.Write(data)
+	if p.bad < 0 {
+		want := p.want[:len(data)]
+		p.rx.Fill(want)
+		for i := range data {
+			if data[i] != want[i] {
+				p.bad = p.rcvd + int64(i)
+				break
+			}
+		}
+	}
+	p.rcvd += int64(len(data))
+	c.Recved(len(data))
+	b.Free()
+	return nil
+}
+
+// Sent implements rawapi.TCPHandler.
+func (p *tcpPeer) Sent(c rawapi.TCP, n int) error {
+	p.acked += int64(n)
+	p.pump(c)
+	return nil
+}
+
+// Poll implements rawapi.TCPHandler.
+func (p *tcpPeer) Poll(c rawapi.TCP) error { return nil }
+
+// Err implements rawapi.TCPHandler.
+func (p *tcpPeer) Err(c rawapi.TCP, err error) {
+	if !p.done {
+		p.err = fmt.Errorf("connection error: %w", err)
+	}
+}
