@@ -232,3 +232,47 @@ func TestFastRetransmitAcrossSeqWraparound(t *testing.T) {
 		t.Fatalf("UNA %d queued %d", uint32(c.snd.UNA), c.snd.queued)
 	}
 }
+
+// After an RTO rewinds the send point for go-back-N, a pure ACK still
+// carries the highest sequence number sent (RFC 9293's SND.NXT): one below
+// the peer's RCV.NXT would be unacceptable to it and draw an ACK, and two
+// such ends ACK each other forever.
+func TestACKAfterRTOCarriesHighestSeq(t *testing.T) {
+	h, r, _ := bulk(t, 10)
+	h.advance(h.pcbOf().rtt.rto)
+	if s := h.next(); s.seq != segAt(h, 0) {
+		t.Fatalf("retransmission %v", s)
+	}
+	h.send(segAt(h, 0), []byte("x"), 0)
+	h.send(segAt(h, 0), []byte("y"), 0) // second segment: ACK now
+	h.expect(wire.FlagACK, segAt(h, 10), h.pnxt)
+	// So does the RST of an abort (otherwise the peer ignores it, RFC 5961).
+	r.c.Abort()
+	h.expect(wire.FlagRST|wire.FlagACK, segAt(h, 10), h.pnxt)
+}
+
+// Two Layers that both retransmit settle (the exchange from a fuzz crasher).
+func TestBothEndsRetransmittingSettle(t *testing.T) {
+	p := newPair(t, func(c *Config) { c.MinRTO = 100 * ms })
+	ra := &rec{}
+	rb := p.dial(ra)
+	ra.c.Write(pattern(0, 10000), 0)
+	rb.c.Write(pattern(0, 10000), 0)
+	// Data gets through, ACKs do not: both ends time out and rewind while
+	// the other has received far beyond.
+	drop := true
+	p.filter = func(_ *node, s []byte) int {
+		if drop && len(s) == wire.TCP(s).HeaderLen() {
+			return 1
+		}
+		return 0
+	}
+	ra.c.Output()
+	rb.c.Output()
+	p.advance(150 * ms)
+	drop = false
+	p.advance(5 * clock.Second)
+	if len(ra.got) != 10000 || len(rb.got) != 10000 {
+		t.Fatalf("A got %d, B got %d", len(ra.got), len(rb.got))
+	}
+}

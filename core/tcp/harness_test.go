@@ -25,6 +25,11 @@ var (
 	ipB = wire.IPv4Addr{10, 0, 0, 2} // the scripted peer (or the second Layer)
 )
 
+var (
+	addrAny   = netip.Addr{}
+	addrPortB = netip.AddrPortFrom(netip.AddrFrom4(ipB), srvPort)
+)
+
 // testSecret fixes ISNs, SYN cookies, ports and timestamp offsets.
 var testSecret = [16]byte{0x6c, 0x77, 0x67, 0x6f, 0x2d, 0x74, 0x63, 0x70, 0x2d, 0x74, 0x65, 0x73, 0x74, 0x2d, 0x6b, 0x31}
 
@@ -880,7 +885,8 @@ func (p *pair) pump() {
 			return
 		}
 	}
-	p.t.Fatalf("pump: the exchange does not settle")
+	tail := p.trace[max(len(p.trace)-12, 0):]
+	p.t.Fatalf("pump: the exchange does not settle; last segments:\n%s", strings.Join(tail, "\n"))
 }
 
 // advance moves the clock by d through every timer deadline of both

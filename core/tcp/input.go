@@ -684,7 +684,7 @@ func (l *Layer) dataInput(c *pcb) {
 	fin := in.flags.Has(wire.FlagFIN)
 	if in.data > 0 && c.flags&fRxClosed != 0 {
 		// Data for an application that will read no more: reset (lwIP).
-		l.sendRST(c.id, c.snd.NXT, c.rcv.NXT, true)
+		l.sendRST(c.id, c.snd.MAX, c.rcv.NXT, true)
 		c.errPending = errs.ErrAbort
 		return
 	}

@@ -105,7 +105,11 @@ func (l *Layer) output(c *pcb) {
 		}
 	}
 	if !sent && c.flags&(fAckNow|fWndUpdate) != 0 {
-		l.sendData(c, c.snd.NXT, 0, 0, wire.FlagACK)
+		// SND.MAX is RFC 9293's SND.NXT: ours goes back for go-back-N
+		// retransmission, and an ACK below the peer's RCV.NXT would be
+		// unacceptable to it and answered with an ACK (an endless exchange
+		// when both ends are retransmitting).
+		l.sendData(c, c.snd.MAX, 0, 0, wire.FlagACK)
 	}
 }
 
@@ -284,7 +288,7 @@ func (l *Layer) sendChallengeACK(c *pcb) {
 	}
 	l.chTok--
 	l.stats.ChallengeACKs++
-	l.sendData(c, c.snd.NXT, 0, 0, wire.FlagACK)
+	l.sendData(c, c.snd.MAX, 0, 0, wire.FlagACK)
 }
 
 // armRTO (re)starts the retransmission timer (RFC 6298 §5.1, 5.3).
