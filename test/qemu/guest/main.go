@@ -232,7 +232,11 @@ func bringUp(args map[string]string) (*guest, error) {
 		return nil, err
 	}
 	st.SetUp(nif)
-	logf("lwgo up: %v gw %v", addr, gw)
+	if gw.IsValid() {
+		logf("lwgo up: %v gw %v", addr, gw)
+	} else {
+		logf("lwgo up: %v, no gateway", addr)
+	}
 	return &guest{clk: clk, dev: dev, st: st, nif: nif}, nil
 }
 
