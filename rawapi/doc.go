@@ -63,6 +63,18 @@
 //	tcp_close                c.Close()                 the handle goes stale
 //	tcp_abort                c.Abort()
 //
+//	dhcp_start               d, _ := rawapi.NewDHCP(s, n, cfg); d.Start()
+//	dhcp_stop                d.Stop()                  the address goes; no message
+//	dhcp_release             d.Release()               DHCPRELEASE, then Stop
+//	dhcp_renew               d.Renew()
+//	dhcp_supplied_address    _, ok := d.Lease()
+//	netif status callback    DHCPConfig.OnEvent        bound, renewed, lost, declined
+//	dns_init                 r, _ := rawapi.NewDNS(s, cfg)
+//	dns_setserver            r.SetServer(i, addr)      DHCPConfig.DNS = r: from option 6
+//	dns_gethostbyname        r.GetHostByName(name, found)  at once, or ErrInProgress and found later
+//	dns_local_addhost        r.AddHost(name, addr)
+//	dns_local_removehost     r.RemoveHost(name)
+//
 // # TCP callbacks
 //
 // TCPHandler methods run inside Poll. Recv gets in-order data, or nil at end
