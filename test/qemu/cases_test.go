@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -161,4 +162,85 @@ func TestTCP64MiB(t *testing.T) {
 	t.Logf("host: %d bytes each way in %v (%.1f MB/s total), received sha256 %s", n,
 		hr.elapsed.Round(time.Millisecond), float64(2*n)/hr.elapsed.Seconds()/1e6, hr.sum)
 	t.Logf("guest: %s", res.Find("bytes each way"))
+}
+
+// TestApplianceHostfwd is the appliance pattern (the visor VM will be one
+// more Boot like this with its own /init): the guest serves a page on port
+// 80, QEMU's user network forwards a local port to it (hostfwd, with
+// restrict=on: nothing leaves the VM), and the host fetches the page. It
+// measures the time from QEMU start to the first answered request.
+func TestApplianceHostfwd(t *testing.T) {
+	setup(t)
+	port := freePort(t)
+	vm := Boot{
+		Name:    "http",
+		Append:  "lwgo.case=http lwgo.requests=3 lwgo.ip=10.0.2.15/24 lwgo.gw=10.0.2.2 lwgo.timeout=60",
+		Netdev:  fmt.Sprintf("user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%d-10.0.2.15:80", port),
+		Timeout: 90 * time.Second,
+	}.Start(t)
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	first := fetchUntil(t, vm, url, 60*time.Second)
+	if first > 0 {
+		t.Logf("http: first answered request %v after QEMU start", first.Round(time.Millisecond))
+		fmt.Printf("qemu-timing: case=http qemu-start-to-first-answered-request=%v\n", first.Round(time.Millisecond))
+		for range 2 {
+			if _, err := fetch(url); err != nil {
+				t.Errorf("GET %s: %v", url, err)
+			}
+		}
+	}
+	r := vm.Wait(t)
+	if first == 0 {
+		t.Fatalf("no answer from %s", url)
+	}
+	if !r.Pass {
+		t.Fatalf("guest verdict: FAIL (QEMU exit %d)", r.RC)
+	}
+}
+
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// fetch GETs url once with a short timeout and checks the page.
+func fetch(url string) (string, error) {
+	c := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := c.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "lwgo on e1000") {
+		return "", fmt.Errorf("status %d, body %q", resp.StatusCode, body)
+	}
+	return string(body), nil
+}
+
+// fetchUntil retries GET url until it answers, the VM exits or limit passes,
+// and returns the time since QEMU start of the first answer (0 if none).
+func fetchUntil(t *testing.T, vm *VM, url string, limit time.Duration) time.Duration {
+	t.Helper()
+	end := time.Now().Add(limit)
+	for time.Now().Before(end) {
+		if _, err := fetch(url); err == nil {
+			return vm.Since()
+		}
+		select {
+		case <-vm.eof:
+			return 0
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return 0
 }

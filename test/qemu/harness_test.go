@@ -177,8 +177,27 @@ func (r *Result) Find(s string) string {
 	return ""
 }
 
+// VM is a running QEMU.
+type VM struct {
+	b      Boot
+	cmd    *exec.Cmd
+	start  time.Time
+	mu     sync.Mutex
+	lines  []Line
+	eof    chan struct{} // closed when the console reader is done
+	done   chan error
+	res    *Result
+	killed bool
+}
+
 // Run boots the VM and waits for it to exit or time out, killing it then.
 func (b Boot) Run(t *testing.T) *Result {
+	t.Helper()
+	return b.Start(t).Wait(t)
+}
+
+// Start boots the VM and returns at once; Wait collects the result.
+func (b Boot) Start(t *testing.T) *VM {
 	t.Helper()
 	if b.Initrd == "" {
 		b.Initrd = guestImg
@@ -202,48 +221,75 @@ func (b Boot) Run(t *testing.T) *Result {
 		"-device", b.NIC + ",netdev=n0,romfile=",
 		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
 	}
-	res := &Result{RC: -1}
+	vm := &VM{b: b, res: &Result{RC: -1}, eof: make(chan struct{}), done: make(chan error, 1)}
 	if b.Pcap {
-		res.Pcap = filepath.Join(work, b.Name+".pcap")
-		args = append(args, "-object", "filter-dump,id=f0,netdev=n0,file="+res.Pcap)
+		vm.res.Pcap = filepath.Join(work, b.Name+".pcap")
+		args = append(args, "-object", "filter-dump,id=f0,netdev=n0,file="+vm.res.Pcap)
 	}
 	argv := append(append([]string{}, b.Wrap...), append([]string{qemuBin}, args...)...)
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Stdin = nil
+	vm.cmd = exec.Command(argv[0], argv[1:]...)
+	vm.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	vm.cmd.Stdout, vm.cmd.Stderr = pw, pw
+	vm.start = time.Now()
+	if err := vm.cmd.Start(); err != nil {
 		t.Fatalf("%s: start: %v", b.Name, err)
 	}
-	lines := make(chan Line, 1024)
 	go func() {
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
-			lines <- Line{time.Since(start), strings.TrimRight(sc.Text(), "\r")}
+			l := Line{time.Since(vm.start), strings.TrimRight(sc.Text(), "\r")}
+			vm.mu.Lock()
+			vm.lines = append(vm.lines, l)
+			vm.mu.Unlock()
 		}
 		io.Copy(io.Discard, pr)
-		close(lines)
+		close(vm.eof)
 	}()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait(); pw.Close() }()
-	timer := time.NewTimer(b.Timeout)
+	go func() { vm.done <- vm.cmd.Wait(); pw.Close() }()
+	t.Cleanup(func() { vm.Kill() })
+	return vm
+}
+
+// Since returns the time since QEMU started.
+func (vm *VM) Since() time.Duration { return time.Since(vm.start) }
+
+// Lines returns the console lines so far.
+func (vm *VM) Lines() []Line {
+	vm.mu.Lock()
+	defer vm.mu.Unlock()
+	return append([]Line(nil), vm.lines...)
+}
+
+// Kill stops QEMU (and anything in its process group) at once.
+func (vm *VM) Kill() {
+	if vm.cmd.ProcessState == nil {
+		syscall.Kill(-vm.cmd.Process.Pid, syscall.SIGKILL)
+	}
+}
+
+// Wait waits for QEMU to exit, killing it at the Boot's timeout, and
+// returns the result with the console, timings and verdict.
+func (vm *VM) Wait(t *testing.T) *Result {
+	t.Helper()
+	b, res := vm.b, vm.res
+	timer := time.NewTimer(b.Timeout - vm.Since())
 	defer timer.Stop()
 	var werr error
 	waiting := true
 	for waiting {
 		select {
-		case err := <-done:
+		case err := <-vm.done:
 			werr, waiting = err, false
 		case <-timer.C:
 			res.TimedOut = true
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			vm.Kill()
 		}
 	}
-	res.Wall = time.Since(start)
-	for l := range lines {
+	res.Wall = vm.Since()
+	<-vm.eof
+	for _, l := range vm.Lines() {
 		res.Lines = append(res.Lines, l)
 		switch {
 		case res.FirstFrame == 0 && strings.Contains(l.Text, "first lwgo frame sent"):

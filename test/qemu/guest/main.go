@@ -13,6 +13,10 @@
 //	lwgo.case=tcp      connect to lwgo.peer, send lwgo.bytes of the guest
 //	                   stream, receive lwgo.bytes of the host stream, check
 //	                   both (SHA-256 printed for the host to compare)
+//	lwgo.case=http     serve a small page on TCP port 80 until lwgo.requests
+//	                   requests are answered (the appliance case's stand-in:
+//	                   the host fetches it through a hostfwd port forward)
+//	lwgo.requests=N    requests to answer in the http case (default 3)
 //	lwgo.ip=A/N        address (default 10.0.2.15/24, slirp's DHCP lease)
 //	lwgo.gw=A          gateway (default 10.0.2.2)
 //	lwgo.peer=A:P      TCP peer (default 198.18.0.1:5001)
@@ -164,6 +168,12 @@ func run(args map[string]string) error {
 			return err
 		}
 		return g.tcp(peer, n, deadline)
+	case "http":
+		n, err := strconv.Atoi(arg(args, "requests", "3"))
+		if err != nil {
+			return err
+		}
+		return g.http(n, deadline)
 	default:
 		return fmt.Errorf("unknown case %q", c)
 	}
@@ -437,3 +447,88 @@ func (p *tcpPeer) Err(c rawapi.TCP, err error) {
 		p.err = fmt.Errorf("connection error: %w", err)
 	}
 }
+
+// page is what the http case serves.
+const page = "<!doctype html><title>lwgo</title><h1>lwgo on e1000</h1><p>served by lwgo's raw TCP API " +
+	"through drivers/e1000 in a QEMU guest.</p>\n"
+
+// httpConn is one connection of the http case: it reads up to the end of
+// the request header, answers, and closes.
+type httpConn struct {
+	h        *httpServer
+	req      []byte
+	answered bool
+}
+
+type httpServer struct {
+	served int
+	err    error
+}
+
+func (g *guest) http(want int, deadline time.Time) error {
+	srv := &httpServer{}
+	lc, err := g.st.NewTCP()
+	if err != nil {
+		return err
+	}
+	if err := lc.Bind(netip.Addr{}, 80); err != nil {
+		return err
+	}
+	ln, err := lc.Listen(8)
+	if err != nil {
+		return err
+	}
+	ln.SetAcceptor(rawapi.AcceptFunc(func(l rawapi.TCPListener, c rawapi.TCP, err error) error {
+		if err != nil {
+			return err
+		}
+		return c.SetHandler(&httpConn{h: srv})
+	}))
+	logf("http: listening on port 80")
+	if !g.until(deadline, func() bool { return srv.served >= want || srv.err != nil }) {
+		return fmt.Errorf("timeout: %d of %d requests answered", srv.served, want)
+	}
+	// Let the last response and FIN go out.
+	end := time.Now().Add(200 * time.Millisecond)
+	g.until(end, func() bool { return false })
+	return srv.err
+}
+
+// Connected implements rawapi.TCPHandler.
+func (c *httpConn) Connected(rawapi.TCP, error) error { return nil }
+
+// Recv implements rawapi.TCPHandler.
+func (c *httpConn) Recv(tc rawapi.TCP, b *rawapi.Buf, err error) error {
+	if b == nil {
+		tc.Close()
+		return nil
+	}
+	if len(c.req) < 8192 {
+		c.req = append(c.req, b.Bytes()...)
+	}
+	tc.Recved(b.Len())
+	b.Free()
+	if !c.answered && strings.Contains(string(c.req), "\r\n\r\n") {
+		c.answered = true
+		line, _, _ := strings.Cut(string(c.req), "\r\n")
+		resp := "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: " + strconv.Itoa(len(page)) +
+			"\r\nConnection: close\r\n\r\n" + page
+		if err := tc.Write([]byte(resp), rawapi.WriteCopy); err != nil {
+			c.h.err = fmt.Errorf("http write: %w", err)
+			return nil
+		}
+		tc.Close()
+		c.h.served++
+		logf("http: answered %q (%d)", line, c.h.served)
+	}
+	return nil
+}
+
+// Sent implements rawapi.TCPHandler.
+func (c *httpConn) Sent(rawapi.TCP, int) error { return nil }
+
+// Poll implements rawapi.TCPHandler.
+func (c *httpConn) Poll(rawapi.TCP) error { return nil }
+
+// Err implements rawapi.TCPHandler.
+func (c *httpConn) Err(rawapi.TCP, error) {}
