@@ -375,6 +375,9 @@ func (c *Client) Release() error {
 	var err error
 	switch c.state {
 	case Bound, Renewing, Rebinding:
+		if c.lease.server.IsUnspecified() {
+			break // no server to tell
+		}
 		c.xid = uint32(c.s.Rand())
 		err = c.send(Release, c.lease.server, c.lease.addr, wire.IPv4Addr{}, c.lease.server, 0)
 		if err == nil {
@@ -457,8 +460,12 @@ func (c *Client) sendRequest(now clock.Time) {
 		err = c.send(Request, wire.IPv4Broadcast, wire.IPv4Addr{}, c.offered, wire.IPv4Addr{}, elapsed(c.begin, now))
 	case Renewing:
 		// RENEWING: unicast to the server, ciaddr set, no requested IP or
-		// server ID.
-		err = c.send(Request, c.lease.server, c.lease.addr, wire.IPv4Addr{}, wire.IPv4Addr{}, elapsed(c.begin, now))
+		// server ID (broadcast if the server never named itself).
+		dst := c.lease.server
+		if dst.IsUnspecified() {
+			dst = wire.IPv4Broadcast
+		}
+		err = c.send(Request, dst, c.lease.addr, wire.IPv4Addr{}, wire.IPv4Addr{}, elapsed(c.begin, now))
 	case Rebinding:
 		// REBINDING: as RENEWING but broadcast.
 		err = c.send(Request, wire.IPv4Broadcast, c.lease.addr, wire.IPv4Addr{}, wire.IPv4Addr{}, elapsed(c.begin, now))
