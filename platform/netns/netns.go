@@ -165,6 +165,71 @@ func New(ctx context.Context, cfg Config) (n *Net, err error) {
 	return n, nil
 }
 
+// NewVethPair creates two namespaces joined by a veth pair, for kernel-to-
+// kernel reference measurements: a's end has 198.18.x.1/24 and b's end
+// 198.18.x.2/24 (a.KernelAddr and b.KernelAddr; StackAddr is the other's
+// address). The veth is created inside a's namespace with its peer in b's,
+// so nothing appears in the root namespace. Both Nets have a nil Dev;
+// closing either one removes the veth.
+func NewVethPair(ctx context.Context, cfg Config) (a, b *Net, err error) {
+	if cfg.Prefix == "" {
+		cfg.Prefix = DefaultPrefix
+	}
+	if !isAlnum(cfg.Prefix) {
+		return nil, nil, fmt.Errorf("netns: prefix %q: letters and digits only", cfg.Prefix)
+	}
+	pid := os.Getpid()
+	mk := func(host byte) *Net {
+		id := seq.Add(1)
+		peer := 3 - host
+		return &Net{
+			Name:       fmt.Sprintf("%s-%d-%d", cfg.Prefix, pid, id),
+			TAPName:    fmt.Sprintf("%s%dv%d", cfg.Prefix[:min(4, len(cfg.Prefix))], pid, id),
+			KernelAddr: netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 18, cfg.Subnet, host}), 24),
+			StackAddr:  netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 18, cfg.Subnet, peer}), 24),
+		}
+	}
+	a, b = mk(1), mk(2)
+	if len(a.TAPName) >= unix.IFNAMSIZ || len(b.TAPName) >= unix.IFNAMSIZ {
+		return nil, nil, fmt.Errorf("netns: veth name %q too long; use a shorter prefix", b.TAPName)
+	}
+	defer func() {
+		if err != nil {
+			b.Close()
+			a.Close()
+			a, b = nil, nil
+		}
+	}()
+	for _, n := range []*Net{a, b} {
+		if _, err = ip(ctx, "netns", "add", n.Name); err != nil {
+			n.closeOnce.Do(func() {}) // nothing to remove
+			return a, b, err
+		}
+		register(n)
+	}
+	steps := [][]string{
+		{"-n", a.Name, "link", "add", a.TAPName, "type", "veth", "peer", "name", b.TAPName, "netns", b.Name},
+	}
+	mtu := cfg.TAP.MTU
+	if mtu == 0 {
+		mtu = 1500
+	}
+	for _, n := range []*Net{a, b} {
+		steps = append(steps,
+			[]string{"-n", n.Name, "link", "set", "lo", "up"},
+			[]string{"-n", n.Name, "link", "set", n.TAPName, "mtu", strconv.Itoa(mtu)},
+			[]string{"-n", n.Name, "addr", "add", n.KernelAddr.String(), "dev", n.TAPName},
+			[]string{"-n", n.Name, "link", "set", n.TAPName, "up"},
+		)
+	}
+	for _, s := range steps {
+		if _, err = ip(ctx, s...); err != nil {
+			return a, b, err
+		}
+	}
+	return a, b, nil
+}
+
 // Close closes the TAP (which deletes the interface), kills the processes
 // left in the namespace and deletes it. It is idempotent and safe to call
 // from any goroutine once nothing polls Dev any more.

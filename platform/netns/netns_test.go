@@ -202,6 +202,32 @@ func TestCleanupStale(t *testing.T) {
 	}
 }
 
+func TestVethPair(t *testing.T) {
+	needRoot(t)
+	a, b, err := NewVethPair(context.Background(), Config{Prefix: testPrefix, Subnet: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	defer b.Close()
+	out, err := a.Run(context.Background(), 10*time.Second, "ping", "-c", "1", "-W", "2", b.KernelAddr.Addr().String())
+	if err != nil {
+		if _, lerr := exec.LookPath("ping"); lerr != nil {
+			t.Skip("no ping")
+		}
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if netnsExists(t, a.Name) || netnsExists(t, b.Name) {
+		t.Error("namespaces left after Close")
+	}
+}
+
 func TestNewBadPrefix(t *testing.T) {
 	for _, p := range []string{"a-b", "x y", "a/b"} {
 		if _, err := New(context.Background(), Config{Prefix: p}); err == nil {

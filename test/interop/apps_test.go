@@ -36,13 +36,23 @@ func (r *rig) listen(port uint16, newConn func() rawapi.TCPHandler) {
 			if err != nil {
 				return err
 			}
-			return c.SetHandler(newConn())
+			h := newConn()
+			if err := c.SetHandler(h); err != nil {
+				return err
+			}
+			if s, ok := h.(starter); ok {
+				return s.Start(c)
+			}
+			return nil
 		}))
 	})
 	if err != nil {
 		r.tb.Fatalf("listen on %d: %v", port, err)
 	}
 }
+
+// starter is a handler that speaks first: listen calls Start on accept.
+type starter interface{ Start(c rawapi.TCP) error }
 
 // udpEcho opens a UDP echo endpoint on port.
 func (r *rig) udpEcho(port uint16) {
