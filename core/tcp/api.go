@@ -533,7 +533,7 @@ func (h Conn) Close() error {
 		return nil
 	}
 	if c.rcv.unrecved > 0 || !c.rcv.ready.empty() {
-		l.sendRST(c.id, c.snd.MAX, c.rcv.NXT, true)
+		l.sendRST(c.id, c.ackSeq(), c.rcv.NXT, true)
 		l.release(c)
 		return nil
 	}
@@ -595,7 +595,7 @@ func (h Conn) Abort() {
 // reports err to the handler.
 func (l *Layer) abort(c *pcb, err error, rst bool) {
 	if rst && c.state != Closed && c.state != SynSent && c.state != Listen && c.state != TimeWait {
-		l.sendRST(c.id, c.snd.MAX, c.rcv.NXT, true)
+		l.sendRST(c.id, c.ackSeq(), c.rcv.NXT, true)
 	}
 	hd := c.handler
 	hc := l.handle(c)

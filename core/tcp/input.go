@@ -285,7 +285,7 @@ func (l *Layer) process(c *pcb) {
 	if c.flags&fTimestamps != 0 && in.opts.HasTimestamps && !in.flags.Has(wire.FlagRST) {
 		if int32(in.opts.TSVal-c.ts.recent) < 0 && l.now.Sub(c.ts.recentAt) < 24*24*60*clock.Minute {
 			l.stats.PAWSDrops++
-			c.flags |= fAckNow
+			l.oowAck(c, in.segLen())
 			return
 		}
 	}
@@ -329,7 +329,7 @@ func (l *Layer) process(c *pcb) {
 		// sent in reply (unless the RST bit is set)".
 		if !in.flags.Has(wire.FlagRST) {
 			l.stats.OutOfWindow++
-			c.flags |= fAckNow
+			l.oowAck(c, segLen)
 		}
 		return
 	}
@@ -396,6 +396,24 @@ func (l *Layer) process(c *pcb) {
 	if in.data > 0 || in.flags.Has(wire.FlagFIN) {
 		l.dataInput(c)
 	}
+}
+
+// oowInterval is the least time between ACKs answering bare unacceptable
+// segments on one connection (Linux tcp_invalid_ratelimit).
+const oowInterval = 500 * clock.Millisecond
+
+// oowAck owes an ACK in answer to an unacceptable segment of length segLen.
+// Bare segments (no data, SYN or FIN) are answered at most every
+// oowInterval: two ends whose ACKs are unacceptable to each other would
+// otherwise answer each other forever (Linux tcp_oow_rate_limited).
+func (l *Layer) oowAck(c *pcb, segLen wire.Size) {
+	if segLen == 0 {
+		if l.now < c.oowNext {
+			return
+		}
+		c.oowNext = l.now.Add(oowInterval)
+	}
+	c.flags |= fAckNow
 }
 
 // synSent handles a segment in SYN-SENT (RFC 9293 §3.10.7.3).
@@ -684,7 +702,7 @@ func (l *Layer) dataInput(c *pcb) {
 	fin := in.flags.Has(wire.FlagFIN)
 	if in.data > 0 && c.flags&fRxClosed != 0 {
 		// Data for an application that will read no more: reset (lwIP).
-		l.sendRST(c.id, c.snd.MAX, c.rcv.NXT, true)
+		l.sendRST(c.id, c.ackSeq(), c.rcv.NXT, true)
 		c.errPending = errs.ErrAbort
 		return
 	}

@@ -105,11 +105,7 @@ func (l *Layer) output(c *pcb) {
 		}
 	}
 	if !sent && c.flags&(fAckNow|fWndUpdate) != 0 {
-		// SND.MAX is RFC 9293's SND.NXT: ours goes back for go-back-N
-		// retransmission, and an ACK below the peer's RCV.NXT would be
-		// unacceptable to it and answered with an ACK (an endless exchange
-		// when both ends are retransmitting).
-		l.sendData(c, c.snd.MAX, 0, 0, wire.FlagACK)
+		l.sendData(c, c.ackSeq(), 0, 0, wire.FlagACK)
 	}
 }
 
@@ -288,7 +284,25 @@ func (l *Layer) sendChallengeACK(c *pcb) {
 	}
 	l.chTok--
 	l.stats.ChallengeACKs++
-	l.sendData(c, c.snd.MAX, 0, 0, wire.FlagACK)
+	l.sendData(c, c.ackSeq(), 0, 0, wire.FlagACK)
+}
+
+// ackSeq returns SEG.SEQ for a segment without data (ACK, RST): SND.MAX,
+// RFC 9293's SND.NXT (ours goes back for go-back-N retransmission, and an
+// ACK below the peer's RCV.NXT would be unacceptable to it). When SND.MAX
+// lies beyond the peer's window (a zero-window probe's byte, a shrunk
+// window), the peer most likely dropped what is beyond, and SND.MAX would be
+// unacceptable too: then the window's last byte, or SND.UNA for a closed
+// window (Linux tcp_acceptable_seq).
+func (c *pcb) ackSeq() wire.Seq {
+	edge := c.snd.UNA.Add(wire.Size(c.snd.WND))
+	switch {
+	case c.snd.MAX == c.snd.UNA || c.snd.MAX.LessThan(edge):
+		return c.snd.MAX
+	case c.snd.WND == 0:
+		return c.snd.UNA
+	}
+	return edge - 1
 }
 
 // armRTO (re)starts the retransmission timer (RFC 6298 §5.1, 5.3).

@@ -131,6 +131,7 @@ type pcb struct {
 	keepAt  clock.Time // keepalive, or the FIN-WAIT-2 or user timeout deadline
 	pollAt  clock.Time // application poll callback
 	offerAt clock.Time // refused data to offer again
+	oowNext clock.Time // earliest ACK for a bare unacceptable segment (oowAck)
 	retries uint8      // retransmissions of the current oldest segment (or probes)
 	probes  uint8      // keepalive probes without answer
 

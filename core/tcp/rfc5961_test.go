@@ -189,3 +189,21 @@ func TestRFC9293_ClosedPortResets(t *testing.T) {
 	h.expectNothing()
 	checkClean(t, h.l, h.pool)
 }
+
+// Bare unacceptable segments are answered at most every 500 ms per
+// connection (Linux tcp_invalid_ratelimit); ones with data always are.
+func TestUnacceptableBareSegmentsRateLimited(t *testing.T) {
+	h, _ := established(t, nil, plainPeer)
+	for range 10 {
+		h.inject(pkt{seq: h.irs - 1000, ack: h.iss + 1, flags: wire.FlagACK})
+	}
+	h.expect(wire.FlagACK, h.iss+1, h.irs+1)
+	h.expectNothing()
+	for range 3 {
+		h.inject(pkt{seq: h.irs - 1000, ack: h.iss + 1, flags: wire.FlagACK, data: []byte("old")})
+		h.expect(wire.FlagACK, h.iss+1, h.irs+1)
+	}
+	h.advance(500 * ms)
+	h.inject(pkt{seq: h.irs - 1000, ack: h.iss + 1, flags: wire.FlagACK})
+	h.expect(wire.FlagACK, h.iss+1, h.irs+1)
+}

@@ -209,10 +209,10 @@ func (l *Layer) keepTimeout(c *pcb) {
 		l.abort(c, errs.ErrTimeout, true)
 		return
 	}
-	// The probe: SEG.SEQ = SND.NXT−1 (SND.MAX here), no data, so the peer
-	// answers with an ACK.
+	// The probe: SEG.SEQ = SND.NXT−1, no data, so the peer answers with an
+	// ACK.
 	l.stats.KeepAliveProbes++
-	l.sendData(c, c.snd.MAX-1, 0, 0, wire.FlagACK)
+	l.sendData(c, c.ackSeq()-1, 0, 0, wire.FlagACK)
 	c.probes++
 	l.armKeep(c)
 }

@@ -371,3 +371,20 @@ func TestSynReceivedRSTReturnsToListen(t *testing.T) {
 	checkClean(t, h.l, h.pool)
 	h.acceptConn()
 }
+
+// With our probe's byte beyond the peer's closed window, our ACKs and
+// window updates carry SEQ = SND.UNA: the only sequence number a closed
+// window accepts (SND.NXT would be dropped, its window update with it).
+func TestZeroWindowACKSeqStaysAcceptable(t *testing.T) {
+	h, r := zeroWindow(t, nil)
+	h.advance(clock.Second)
+	h.next() // the probe's byte at SND.UNA
+	h.ack(h.iss + 1001)
+	r.noRecved = true
+	h.send(h.iss+1001, []byte("data"), 0)
+	h.send(h.iss+1001, []byte("more"), 0)
+	h.expect(wire.FlagACK, h.iss+1001, h.pnxt)
+	r.c.Recved(8)
+	r.c.Abort()
+	h.expect(wire.FlagRST|wire.FlagACK, h.iss+1001, h.pnxt)
+}
