@@ -9,12 +9,15 @@
 //	LWGO_QEMU_KERNEL=$(test/qemu/kernel.sh) go test -tags qemu -v ./test/qemu
 //
 // Cases:
-//   - TestPingGateway: lwgo on QEMU's user network (restrict=on) pings the
-//     gateway 10.0.2.2 (static address 10.0.2.15/24 until core/dhcp lands;
-//     then a DHCP lease first).
+//   - TestPingGateway: lwgo on QEMU's user network (restrict=on) takes a
+//     DHCP lease (core/dhcp) and pings the gateway 10.0.2.2.
 //   - TestTCP64MiB: 64 MiB each way between the guest's lwgo and the Linux
 //     kernel's TCP in a network namespace this test creates, through a TAP
 //     netdev (198.18.0.0/24), both directions checked with SHA-256.
+//
+//   - TestApplianceHostfwd: the guest serves a page on port 80 and the host
+//     fetches it through a hostfwd port forward: the pattern of the visor
+//     appliance case.
 //
 // Each case reports the time from QEMU start to the guest's first lwgo frame
 // and to the verdict. A new case is one entry: a kernel command line for the

@@ -17,6 +17,8 @@
 //	                   requests are answered (the appliance case's stand-in:
 //	                   the host fetches it through a hostfwd port forward)
 //	lwgo.requests=N    requests to answer in the http case (default 3)
+//	lwgo.dhcp=1        take the address from DHCP (core/dhcp) first; ping
+//	                   then targets the lease's router, or its server
 //	lwgo.ip=A/N        address (default 10.0.2.15/24, slirp's DHCP lease)
 //	lwgo.gw=A          gateway (default 10.0.2.2)
 //	lwgo.peer=A:P      TCP peer (default 198.18.0.1:5001)
@@ -56,7 +58,7 @@ func main() {
 	mountAll()
 	args := cmdline()
 	logf("init started (%s)", runtime.Version())
-	err := run(args)
+	err := runSafe(args)
 	pass := err == nil
 	if err != nil {
 		logf("error: %v", err)
@@ -137,6 +139,17 @@ func exit(args map[string]string, pass bool) {
 	select {}
 }
 
+// runSafe runs the case and turns a panic into a FAIL verdict (PID 1 must
+// not exit: the kernel would panic without a verdict).
+func runSafe(args map[string]string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return run(args)
+}
+
 // guest is lwgo on the e1000.
 type guest struct {
 	clk     *hosted.Clock
@@ -155,9 +168,20 @@ func run(args map[string]string) error {
 	}
 	defer g.report()
 	deadline := time.Now().Add(time.Duration(timeout) * time.Second)
+	target, _ := netip.ParseAddr(arg(args, "gw", "10.0.2.2")) // "none": invalid
+	if arg(args, "dhcp", "0") == "1" {
+		l, err := g.dhcp(deadline)
+		if err != nil {
+			return err
+		}
+		target = l.Server
+		if l.Gateway.IsValid() {
+			target = l.Gateway
+		}
+	}
 	switch c := arg(args, "case", "ping"); c {
 	case "ping":
-		return g.ping(netip.MustParseAddr(arg(args, "gw", "10.0.2.2")), deadline)
+		return g.ping(target, deadline)
 	case "tcp":
 		n, err := strconv.ParseInt(arg(args, "bytes", strconv.Itoa(64<<20)), 0, 64)
 		if err != nil {
@@ -225,11 +249,13 @@ func bringUp(args map[string]string) (*guest, error) {
 	mb, fd := dev.Speed()
 	logf("e1000 up: MAC %v, link %v %d Mb/s full-duplex=%v, DMA hugetlb allocations %d", dev.HardwareAddr(),
 		dev.LinkUp(), mb, fd, alloc.HugeAllocs())
-	addr, err := netip.ParsePrefix(arg(args, "ip", "10.0.2.15/24"))
-	if err != nil {
+	var addr netip.Prefix
+	var gw netip.Addr
+	if arg(args, "dhcp", "0") == "1" {
+		args["gw"] = "none" // both come from the lease
+	} else if addr, err = netip.ParsePrefix(arg(args, "ip", "10.0.2.15/24")); err != nil {
 		return nil, err
 	}
-	var gw netip.Addr
 	if s := arg(args, "gw", "10.0.2.2"); s != "" && s != "none" {
 		gw, err = netip.ParseAddr(s)
 		if err != nil {
@@ -242,12 +268,36 @@ func bringUp(args map[string]string) (*guest, error) {
 		return nil, err
 	}
 	st.SetUp(nif)
-	if gw.IsValid() {
+	switch {
+	case !addr.IsValid():
+		logf("lwgo up: no address yet (DHCP)")
+	case gw.IsValid():
 		logf("lwgo up: %v gw %v", addr, gw)
-	} else {
+	default:
 		logf("lwgo up: %v, no gateway", addr)
 	}
 	return &guest{clk: clk, dev: dev, st: st, nif: nif}, nil
+}
+
+// dhcp runs core/dhcp until it holds a lease. The ARP check of the offered
+// address is skipped: QEMU's user network owns the whole subnet, and the
+// check (two probes, a second each) is covered by core/dhcp's own tests.
+func (g *guest) dhcp(deadline time.Time) (rawapi.DHCPLease, error) {
+	c, err := rawapi.NewDHCP(g.st, g.nif, rawapi.DHCPConfig{Hostname: "lwgo-e1000", NoARPCheck: true})
+	if err != nil {
+		return rawapi.DHCPLease{}, err
+	}
+	start := time.Now()
+	if err := c.Start(); err != nil {
+		return rawapi.DHCPLease{}, err
+	}
+	var l rawapi.DHCPLease
+	if !g.until(deadline, func() bool { var ok bool; l, ok = c.Lease(); return ok }) {
+		return l, fmt.Errorf("no DHCP lease (state %v, stats %+v)", c.State(), c.Stats())
+	}
+	logf("dhcp: bound %v router %v server %v lease %ds in %v", l.Addr, l.Gateway, l.Server,
+		l.Duration/rawapi.Second, time.Since(start).Round(time.Millisecond))
+	return l, nil
 }
 
 // poll runs the stack once and logs the first frame each way.
