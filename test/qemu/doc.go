@@ -9,8 +9,10 @@
 //	LWGO_QEMU_KERNEL=$(test/qemu/kernel.sh) go test -tags qemu -v ./test/qemu
 //
 // Cases:
+//
 //   - TestPingGateway: lwgo on QEMU's user network (restrict=on) takes a
 //     DHCP lease (core/dhcp) and pings the gateway 10.0.2.2.
+//
 //   - TestTCP64MiB: 64 MiB each way between the guest's lwgo and the Linux
 //     kernel's TCP in a network namespace this test creates, through a TAP
 //     netdev (198.18.0.0/24), both directions checked with SHA-256.
