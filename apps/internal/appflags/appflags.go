@@ -6,7 +6,7 @@
 //	-ip CIDR               the stack's address and prefix, e.g. 10.0.0.2/24
 //	-gw IP                 default gateway
 //	-dns IP                DNS server, for programs that resolve names
-//	-dhcp                  configure the address by DHCP instead of -ip/-gw/-dns
+//	-dhcp                  configure the address by DHCP instead of -ip/-gw (Open waits for the lease)
 //	-pcap FILE             record every frame to FILE (netif/pcap)
 //	-drop-chance P         drop each frame the stack sends with probability P (netif/fault)
 //	-corrupt-chance P      flip one bit of each frame the stack sends with probability P
@@ -139,6 +139,8 @@ type Options struct {
 	Device netif.Device
 	// Context ends Idle waits and Run when done; nil means never.
 	Context context.Context
+	// DHCPTimeout bounds Open's wait for a lease with -dhcp. Default 30 s.
+	DHCPTimeout time.Duration
 }
 
 // Net is a running stack and what it runs on.
@@ -149,8 +151,10 @@ type Net struct {
 	Dev netif.Device
 	// Clock is the monotonic clock the stack runs on.
 	Clock *hosted.Clock
-	// Addrs are the configured addresses (IP is invalid until DHCP binds).
+	// Addrs are the configured addresses; with -dhcp, the lease's.
 	Addrs Addrs
+	// DHCP is the DHCP client with -dhcp; it renews the lease from Poll.
+	DHCP *rawapi.DHCP
 
 	ctx      context.Context
 	notified bool // the device wakes us when frames arrive
@@ -184,9 +188,6 @@ func (f *Flags) Open(o Options) (n *Net, err error) {
 	addrs, err := f.Check()
 	if err != nil {
 		return nil, err
-	}
-	if f.DHCP {
-		return nil, ErrNoDHCP
 	}
 	n = &Net{Clock: hosted.NewClock(), Addrs: addrs, ctx: o.Context, waker: hosted.NewWaker(),
 		wake: make(chan struct{}, 1), timer: time.NewTimer(time.Hour)}
@@ -243,11 +244,50 @@ func (f *Flags) Open(o Options) (n *Net, err error) {
 		return n, fmt.Errorf("adding the interface: %w", err)
 	}
 	n.Stack.SetUp(n.Netif)
+	if f.DHCP {
+		if err := n.dhcp(o.DHCPTimeout); err != nil {
+			return n, err
+		}
+	}
 	return n, nil
 }
 
-// ErrNoDHCP: this build has no DHCP client reachable through rawapi.
-var ErrNoDHCP = errors.New("-dhcp: not available in this build (no DHCP client in rawapi yet); use -ip")
+// dhcp runs a DHCP client until it has a lease (polling the stack here,
+// before the program's loop starts) and takes the addresses from it. The
+// client stays registered with the stack and renews the lease from Poll.
+func (n *Net) dhcp(timeout time.Duration) error {
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	c, err := rawapi.NewDHCP(n.Stack, n.Netif, rawapi.DHCPConfig{Hostname: "lwgo"})
+	if err != nil {
+		return fmt.Errorf("-dhcp: %w", err)
+	}
+	n.DHCP = c
+	n.closers = append(n.closers, func() error { c.Close(); return nil })
+	if err := c.Start(); err != nil {
+		return fmt.Errorf("-dhcp: %w", err)
+	}
+	end := n.Clock.Now().Add(rawapi.Duration(timeout))
+	for {
+		now := n.Clock.Now()
+		next := n.Stack.Poll(now)
+		if l, ok := c.Lease(); ok {
+			n.Addrs.IP, n.Addrs.GW = l.Addr, l.Gateway
+			if !n.Addrs.DNS.IsValid() && l.DNS[0].IsValid() {
+				n.Addrs.DNS = l.DNS[0]
+			}
+			return nil
+		}
+		if now >= end || n.Done() {
+			return ErrNoLease
+		}
+		n.Idle(min(next, end))
+	}
+}
+
+// ErrNoLease: -dhcp found no server in time.
+var ErrNoLease = errors.New("-dhcp: no lease")
 
 func randUint64() uint64 {
 	var b [8]byte

@@ -1,17 +1,37 @@
+//go:build linux
+
 package appflags
 
 import (
-	"errors"
+	"fmt"
 	"net/netip"
+	"os/exec"
 
 	"github.com/lwgo/lwgo/netif"
+	"github.com/lwgo/lwgo/platform/tap"
 )
 
-// ErrNoTAP: this build has no TAP support.
-var ErrNoTAP = errors.New("-tap: not available in this build (platform/tap is not in the tree yet)")
-
-// openTAP would create the TAP interface; platform/tap is not part of this
-// build yet.
+// openTAP creates the TAP interface name, has it wake the loop and Idle, and
+// with host valid gives the kernel's side that address and brings it up.
 func (n *Net) openTAP(name string, host netip.Prefix) (netif.Device, error) {
-	return nil, ErrNoTAP
+	d, err := tap.Open(tap.Config{Name: name})
+	if err != nil {
+		return nil, err
+	}
+	n.closers = append(n.closers, d.Close)
+	if err := d.Notify(fanWaker{n}); err != nil {
+		return nil, err
+	}
+	n.notified = true
+	if host.IsValid() {
+		for _, args := range [][]string{
+			{"addr", "add", host.String(), "dev", name},
+			{"link", "set", name, "up"},
+		} {
+			if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+				return nil, fmt.Errorf("ip %v: %v: %s", args, err, out)
+			}
+		}
+	}
+	return d, nil
 }
