@@ -2,6 +2,7 @@ package e1000
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"testing"
@@ -33,7 +34,9 @@ type rig struct {
 
 func newRig(t *testing.T, c Config, f e1000model.Faults) (*rig, error) {
 	t.Helper()
-	r := &rig{t: t, clk: &clock.Manual{}, mem: dmatest.New(2048, dmatest.Options{})}
+	rx, tx := cmp.Or(c.RxRing, maxRing), cmp.Or(c.TxRing, maxRing)
+	pages := 2 + tx/2 + cmp.Or(c.PoolBufs, 4*rx)/2 + 4
+	r := &rig{t: t, clk: &clock.Manual{}, mem: dmatest.New(pages, dmatest.Options{})}
 	r.model = e1000model.New(r.mem, macA)
 	r.model.SetFaults(f)
 	if f.NoPresetMAC { // takes effect at reset; the driver resets
