@@ -14,8 +14,12 @@
 //     reordering it against other memory accesses. There is no hidden read:
 //     atomic.StoreUint32 is XCHG on amd64, a locked read-modify-write that may
 //     reach a device as a read, and e1000 ICR and statistics clear on read.
-//     TestWriteIsOnePlainStore checks the instruction with `go tool objdump`
-//     (amd64: exactly one MOVL to memory, no XCHG, not inlined).
+//     TestWriteIsOnePlainStore checks the instruction in the compiler's
+//     listing (amd64: exactly one MOVL to memory; arm64: one 32-bit MOVW
+//     store; no XCHG or exclusive/acquire-release form; not inlined).
+//     Verified on QEMU 7.2's e1000 under TCG (test/qemu TestMMIOAccessRule):
+//     with an LSC cause pending, a Write32 of 0 to ICR kept it, while an
+//     atomic.StoreUint32 of 0 to ICR lost it (the XCHG's read cleared ICR).
 //   - Ordering against DMA memory comes from platform/dma's WriteBarrier and
 //     ReadBarrier, never from the register access itself.
 //

@@ -244,3 +244,23 @@ func fetchUntil(t *testing.T, vm *VM, url string, limit time.Duration) time.Dura
 	}
 	return 0
 }
+
+// TestMMIOAccessRule checks platform/mmio's write rule on QEMU's real e1000
+// model (facts/qemu-e1000.md §9, items 1–2): a register write through
+// mmio.Regs is a plain store with no hidden read, so a pending ICR cause
+// survives it; and it records whether atomic.StoreUint32 (XCHG) on ICR
+// loses the cause under TCG.
+func TestMMIOAccessRule(t *testing.T) {
+	setup(t)
+	r := Boot{
+		Name:    "mmio",
+		Append:  "lwgo.case=mmio",
+		Netdev:  "user,id=n0,restrict=on",
+		Timeout: 90 * time.Second,
+	}.Run(t)
+	if !r.Pass {
+		t.Fatalf("guest verdict: FAIL (QEMU exit %d)", r.RC)
+	}
+	t.Logf("%s", r.Find("mmio: ICS after"))
+	t.Logf("%s", r.Find("mmio: XCHG on ICR"))
+}

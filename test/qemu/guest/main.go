@@ -19,6 +19,10 @@
 //	lwgo.requests=N    requests to answer in the http case (default 3)
 //	lwgo.dhcp=1        take the address from DHCP (core/dhcp) first; ping
 //	                   then targets the lease's router, or its server
+//	lwgo.case=mmio     check the MMIO access rule on the real QEMU model: a
+//	                   register write through mmio.Regs has no hidden read
+//	                   (an ICR cause survives a plain write of 0), and report
+//	                   whether atomic.StoreUint32 (XCHG) loses it
 //	lwgo.ip=A/N        address (default 10.0.2.15/24, slirp's DHCP lease)
 //	lwgo.gw=A          gateway (default 10.0.2.2)
 //	lwgo.peer=A:P      TCP peer (default 198.18.0.1:5001)
@@ -168,6 +172,9 @@ func run(args map[string]string) error {
 	}
 	defer g.report()
 	deadline := time.Now().Add(time.Duration(timeout) * time.Second)
+	if arg(args, "case", "") == "mmio" {
+		return mmioCase()
+	}
 	target, _ := netip.ParseAddr(arg(args, "gw", "10.0.2.2")) // "none": invalid
 	if arg(args, "dhcp", "0") == "1" {
 		l, err := g.dhcp(deadline)
@@ -582,3 +589,61 @@ func (c *httpConn) Poll(rawapi.TCP) error { return nil }
 
 // Err implements rawapi.TCPHandler.
 func (c *httpConn) Err(rawapi.TCP, error) {}
+
+// mmioCase verifies facts/qemu-e1000.md §9 items 1–2 on QEMU's e1000: ICR
+// (0xC0) is read-to-clear and write-1-to-clear; ICS (0xC8) sets causes and
+// reads them back without clearing. A plain 32-bit store of 0 to ICR must
+// leave a pending cause alone; atomic.StoreUint32 is XCHG, a locked
+// read-modify-write, and is reported for the record.
+func mmioCase() error {
+	const (
+		regICR   = 0x00C0
+		regICS   = 0x00C8
+		regIMC   = 0x00D8
+		causeLSC = 0x4
+	)
+	found, err := sysfs.Find(e1000.Supported...)
+	if err != nil || len(found) == 0 {
+		return fmt.Errorf("no e1000: %v", err)
+	}
+	pdev, err := sysfs.Open(found[0].Addr)
+	if err != nil {
+		return err
+	}
+	regs, err := pdev.MapBAR(0)
+	if err != nil {
+		return err
+	}
+	raw, err := mapRaw(sysfs.Root+"/"+found[0].Addr+"/resource0", int(found[0].BARs[0].Size))
+	if err != nil {
+		return err
+	}
+	defer raw.close()
+	regs.Write32(regIMC, 0xFFFFFFFF)
+	regs.Read32(regICR) // start clean
+	regs.Write32(regICS, causeLSC)
+	before := regs.Read32(regICS)
+	regs.Write32(regICR, 0) // plain store: write-1-to-clear with no bits
+	afterPlain := regs.Read32(regICS)
+	raw.xchg(regICR, 0) // XCHG
+	afterXchg := regs.Read32(regICS)
+	logf("mmio: ICS after setting LSC %#x, after plain write of 0 to ICR %#x, after XCHG of 0 to ICR %#x",
+		before, afterPlain, afterXchg)
+	if before&causeLSC == 0 {
+		return fmt.Errorf("ICS did not show the cause it set (%#x)", before)
+	}
+	if afterPlain&causeLSC == 0 {
+		return fmt.Errorf("a plain 32-bit write of 0 to ICR cleared a pending cause: hidden read")
+	}
+	logf("mmio: plain write kept the cause (no hidden read)")
+	logf("mmio: XCHG on ICR lost the pending cause: %v", afterXchg&causeLSC == 0)
+	// Clear-on-read statistics: GPTC is 0 with no traffic; check ICR itself.
+	if v := regs.Read32(regICR); v&causeLSC == 0 && afterXchg&causeLSC != 0 {
+		return fmt.Errorf("ICR read did not return the pending cause (%#x)", v)
+	}
+	if v := regs.Read32(regICS); v != 0 {
+		return fmt.Errorf("ICR read did not clear the causes: ICS %#x", v)
+	}
+	logf("mmio: ICR read returned and cleared the cause")
+	return nil
+}
