@@ -117,7 +117,30 @@ func newRig(tb testing.TB, rc rigConfig, tools ...string) *rig {
 			tb.Error("the stack's loop did not stop within 10 s")
 		}
 	})
+	// Runs first: once the traffic is over, every packet buffer must come
+	// back to the pool (connections that finished hold none).
+	tb.Cleanup(func() { r.checkPool() })
 	return r
+}
+
+// checkPool waits up to 3 s for the stack's packet pool to be full again
+// and reports a leak otherwise.
+func (r *rig) checkPool() {
+	r.tb.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		var avail, total int
+		r.do(func() { avail, total = r.s.Pool().Available(), r.s.Pool().Cap() })
+		if avail == total {
+			return
+		}
+		if time.Now().After(deadline) {
+			st, ts, _ := r.stats()
+			r.tb.Errorf("lwgo's packet pool: %d of %d buffers free 3 s after the test\n%s\nTCP %+v", avail, total, st.String(), ts)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // do runs f on the stack's goroutine and waits for it.
