@@ -1,5 +1,7 @@
 // Package core is lwgo's protocol engine: Ethernet input and output, ARP,
-// IPv4 with fragmentation and reassembly, ICMP and UDP, driven by one Stack.
+// IPv4 with fragmentation and reassembly, ICMP, UDP and TCP (core/tcp),
+// driven by one Stack; DHCP (core/dhcp) and DNS (core/dns) run on top of it
+// as pollers.
 // It mirrors lwIP's core (etharp.c, ip4.c, ip4_frag.c, icmp.c, udp.c,
 // timeouts.c) without lwIP's globals: all state hangs off *Stack, and all
 // memory is allocated by New from the sizes in Config.
@@ -24,6 +26,6 @@
 //
 // # Not implemented
 //
-// TCP (next), DHCP and DNS (with the real-peers work), IPv6, IGMP, IP
-// forwarding, IP options on output, source routing.
+// IPv6, IGMP and multicast reception, IP forwarding, IP options on output,
+// source routing, ICMP redirects, dead-gateway detection.
 package core
