@@ -447,3 +447,80 @@ func TestRFC9293_Figure13_SimultaneousClose(t *testing.T) {
 	checkClean(t, p.a.l, p.a.pool)
 	checkClean(t, p.b.l, p.b.pool)
 }
+
+// RFC 9293 §3.10.7.3, SYN-SENT: a RST is acceptable only with an ACK of our
+// SYN (then "connection reset"); a RST without ACK is dropped.
+func TestRFC9293_SynSentRST(t *testing.T) {
+	h := newHarness(t, nil)
+	r := h.connectSYN()
+	h.inject(pkt{seq: 0, flags: wire.FlagRST})
+	h.inject(pkt{seq: 0, ack: h.iss + 5, flags: wire.FlagRST | wire.FlagACK})
+	if r.c.State() != SynSent || len(r.errs) != 0 {
+		t.Fatalf("state %v errs %v after unacceptable RSTs", r.c.State(), r.errs)
+	}
+	h.expectNothing()
+	h.inject(pkt{seq: 0, ack: h.iss + 1, flags: wire.FlagRST | wire.FlagACK})
+	if len(r.errs) != 1 || r.errs[0] != errs.ErrReset || r.c.IsValid() {
+		t.Fatalf("errs %v", r.errs)
+	}
+	checkClean(t, h.l, h.pool)
+}
+
+// MUST-11: a RST in SYN-RECEIVED reached from an active open (simultaneous
+// open) fails the connection; from a passive open it returns to LISTEN (see
+// TestSynReceivedRSTReturnsToListen).
+func TestRFC9293_SynReceivedFromActiveOpenRST(t *testing.T) {
+	h := newHarness(t, nil)
+	r := h.connectSYN()
+	h.inject(pkt{seq: h.irs, flags: wire.FlagSYN, opts: wire.TCPOptions{MSS: 1460}})
+	h.expect(wire.FlagSYN|wire.FlagACK, h.iss, h.irs+1)
+	if r.c.State() != SynReceived {
+		t.Fatal(r.c.State())
+	}
+	h.inject(pkt{seq: h.irs + 1, flags: wire.FlagRST})
+	if len(r.errs) != 1 || r.errs[0] != errs.ErrReset {
+		t.Fatalf("errs %v", r.errs)
+	}
+	checkClean(t, h.l, h.pool)
+}
+
+// SetPollInterval runs Handler.Poll at that interval; output follows a nil
+// return.
+func TestPollInterval(t *testing.T) {
+	h, r := established(t, nil, plainPeer)
+	polls := 0
+	app := &pollApp{rec: r, poll: func(c Conn) error {
+		polls++
+		if polls == 3 {
+			c.Write([]byte("tick"), 0) // Poll's nil return sends it
+		}
+		return nil
+	}}
+	r.c.SetHandler(app)
+	r.c.SetPollInterval(500 * ms)
+	h.advance(500*ms - 1)
+	if polls != 0 {
+		t.Fatal("polled early")
+	}
+	h.advance(1)
+	h.advance(1000 * ms)
+	if polls != 3 {
+		t.Fatalf("%d polls in 1.5 s", polls)
+	}
+	if s := h.next(); string(s.data) != "tick" {
+		t.Fatalf("sent %v", s)
+	}
+	r.c.SetPollInterval(0)
+	h.ack(h.iss + 5)
+	h.advance(10 * clock.Second)
+	if polls != 3 {
+		t.Fatal("polled after SetPollInterval(0)")
+	}
+}
+
+type pollApp struct {
+	*rec
+	poll func(Conn) error
+}
+
+func (a *pollApp) Poll(c Conn) error { return a.poll(c) }
