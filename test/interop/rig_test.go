@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lwgo/lwgo/netif"
 	"github.com/lwgo/lwgo/platform/hosted"
 	"github.com/lwgo/lwgo/platform/netns"
 	"github.com/lwgo/lwgo/platform/tap"
@@ -65,6 +66,9 @@ type rig struct {
 type rigConfig struct {
 	tap   tap.Config
 	stack rawapi.Config
+	// wrap, if set, puts devices (impairments) between the TAP and the
+	// stack; they run on the stack's goroutine and may use its clock.
+	wrap func(d netif.Device, clk *hosted.Clock) netif.Device
 }
 
 // newRig builds a rig; the test's cleanup stops the loop and removes the
@@ -94,7 +98,12 @@ func newRig(tb testing.TB, rc rigConfig, tools ...string) *rig {
 		cfg.TCP.ISNSecret = [16]byte{'l', 'w', 'g', 'o'}
 	}
 	s := rawapi.New(cfg)
-	nif, err := s.AddNetif(n.Dev, rawapi.NetifConfig{Name: "tap0", Addr: n.StackAddr})
+	clk := hosted.NewClock()
+	var dev netif.Device = n.Dev
+	if rc.wrap != nil {
+		dev = rc.wrap(dev, clk)
+	}
+	nif, err := s.AddNetif(dev, rawapi.NetifConfig{Name: "tap0", Addr: n.StackAddr})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -107,7 +116,7 @@ func newRig(tb testing.TB, rc rigConfig, tools ...string) *rig {
 	runCtx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- hosted.Run(runCtx, s, hosted.NewClock(), hosted.WithWaker(w), hosted.WithInbox(r.inbox))
+		done <- hosted.Run(runCtx, s, clk, hosted.WithWaker(w), hosted.WithInbox(r.inbox))
 	}()
 	tb.Cleanup(func() {
 		stop()
