@@ -1,34 +1,24 @@
 package rawapi_test
 
+// Regression tests for two core/tcp bugs the sequential API ran into, fixed
+// in core/tcp by 47095c7 and ccb8dab.
+
 import (
 	"net/netip"
-	"os"
 	"testing"
 
 	"github.com/lwgo/lwgo/rawapi"
 )
-
-// knownCoreBug skips a test that demonstrates a bug in core/ (owned by
-// others) unless LWGO_KNOWN_BUGS=1, so that CI stays green until the fix
-// lands; the fix's author runs it with the variable set, then removes the
-// skip.
-func knownCoreBug(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("LWGO_KNOWN_BUGS") != "1" {
-		t.Skip("known core bug, run with LWGO_KNOWN_BUGS=1: " + what)
-	}
-}
 
 // TestCoreTimeWaitKeepsRefusedDataAndFIN: an application half-closes
 // (CloseWrite), refuses data for a while (returns ErrMem from Recv, lwIP's
 // refused data), and the peer sends data and its FIN. Entering TIME-WAIT must
 // not throw the refused data away: the data and then end of stream must
 // still be delivered (or at least Handler.Err must run). core/tcp's
-// afterInput calls twEnter after a deliver that stopped at refused data,
-// which releases the connection silently: the data and the FIN are lost and
-// the handle goes stale without any callback.
+// afterInput used to call twEnter after a deliver that stopped at refused
+// data, releasing the connection silently: the data and the FIN were lost
+// and the handle went stale without any callback.
 func TestCoreTimeWaitKeepsRefusedDataAndFIN(t *testing.T) {
-	knownCoreBug(t, "core/tcp afterInput → twEnter drops refused data and the FIN without a callback")
 	w := newSeqWorld(t, seqWorldConfig{})
 	data := pattern(3000)
 	listenB(t, w.b, 19, func() rawapi.TCPHandler { return &sourceB{data: data} })
@@ -82,11 +72,10 @@ func TestCoreTimeWaitKeepsRefusedDataAndFIN(t *testing.T) {
 // its window (it reads nothing) probes the window (persist) and then aborts.
 // Its RST must be acceptable to the peer (RFC 5961 §3.2: SEG.SEQ = RCV.NXT,
 // or within the window): Linux sends it at min(SND.NXT, SND.UNA+SND.WND)
-// (tcp_acceptable_seq). core/tcp sends it at SND.NXT, which after a window
-// probe is one past the peer's RCV.NXT with a zero window, so the peer (lwgo
-// or Linux) drops it and keeps the dead connection forever.
+// (tcp_acceptable_seq). core/tcp used to send it at SND.NXT, which after a
+// window probe is one past the peer's RCV.NXT with a zero window, so the
+// peer (lwgo or Linux) dropped it and kept the dead connection forever.
 func TestCoreAbortDuringZeroWindowResetsThePeer(t *testing.T) {
-	knownCoreBug(t, "core/tcp abort sends its RST at SND.NXT, past a zero window after a persist probe")
 	w := newSeqWorld(t, seqWorldConfig{tcp: rawapi.TCPConfig{RcvBuf: 16 << 10, SndBuf: 64 << 10}})
 	var server rawapi.TCP
 	listenB(t, w.b, 80, func() rawapi.TCPHandler {

@@ -306,11 +306,7 @@ func TestStalledClientsDoNotBlockOthers(t *testing.T) {
 		}
 	}
 	if reader.ConnErr != rawapi.ErrReset {
-		// The server's RST goes out at SND.NXT, one past the client's zero
-		// window after a persist probe, and the client drops it: a core/tcp
-		// bug, see rawapi's TestCoreAbortDuringZeroWindowResetsThePeer.
-		t.Logf("known core bug: the non-reading client missed the reset (err %v)", reader.ConnErr)
-		reader.Conn.Abort()
+		t.Fatalf("the non-reading client ended with %v, want the server's reset", reader.ConnErr)
 	}
 	r.settle(t)
 }
