@@ -71,7 +71,7 @@ func TestTCPImpaired(t *testing.T) {
 		rx = &rxImpair{Device: tx, rng: rand.New(rand.NewPCG(7, 9)), drop: 0.02, corrupt: 0.01}
 		return rx
 	}}, "curl", python())
-	const size = 8 << 20
+	const size = 4 << 20
 	data, sum := body(size)
 	srv := &httpServer{files: map[string][]byte{"/data": data}}
 	r.listen(80, func() rawapi.TCPHandler { return &httpConn{srv: srv} })
