@@ -253,12 +253,28 @@ func FuzzTCPActions(f *testing.F) {
 func runActions(t testing.TB, data []byte) {
 	in := &fuzzBytes{data}
 	loss := int(in.byte() % 40) // percent
-	p := newPair(t, func(c *Config) {
-		c.MaxPCBs = 4
-		c.SndBuf = 32 << 10
-		c.RcvBuf = 16 << 10
-		c.MinRTO = 100 * clock.Millisecond
-	})
+	// Options per side, and the pool size.
+	setup := in.byte()
+	mod := func(bits byte) func(*Config) {
+		return func(c *Config) {
+			c.MaxPCBs = 4
+			c.SndBuf = 32 << 10
+			c.RcvBuf = 16 << 10
+			c.MinRTO = 100 * clock.Millisecond
+			c.NoTimestamps = bits&1 != 0
+			c.NoSACK = bits&2 != 0
+			c.NoWindowScale = bits&4 != 0
+			if bits&8 != 0 {
+				c.DelayedACK = -1
+			}
+		}
+	}
+	bufs := testPoolBufs
+	if setup&0x80 != 0 {
+		bufs = 40 // memory pressure: writes, out-of-order data and ACKs compete
+	}
+	p := newPairCfg(t, mod(setup), mod(setup>>4), bufs)
+	p.quiet = true
 	for _, n := range []*node{p.a, p.b} {
 		n.out.record = false
 	}
@@ -279,32 +295,44 @@ func runActions(t testing.TB, data []byte) {
 		}
 		return 0
 	}
-	a := &fuzzApp{t: t, name: "A"}
-	b := &fuzzApp{t: t, name: "B"}
-	// B listens; A connects.
+	var apps []*fuzzApp
+	newApp := func(name string) *fuzzApp {
+		a := &fuzzApp{t: t, name: name}
+		apps = append(apps, a)
+		return a
+	}
+	a, b := newApp("A"), &fuzzApp{t: t, name: "B"}
+	// B listens, one connection at a time; A connects, and reconnects when
+	// its connection is gone.
 	lc, _ := p.b.l.NewConn()
 	lc.Bind(addrAny, srvPort)
 	ln, _ := lc.Listen(2)
 	ln.SetAcceptor(AcceptFunc(func(l Listener, c Conn, err error) error {
 		if b.c.IsValid() {
-			return errs.ErrMem // one connection at a time
+			return errs.ErrMem
 		}
+		b = newApp("B")
 		b.c = c
 		return c.SetHandler(b)
 	}))
-	ca, _ := p.a.l.NewConn()
-	a.c = ca
-	ca.SetHandler(a)
-	ca.Connect(addrPortB)
-	nodeOf := map[*fuzzApp]*node{a: p.a, b: p.b}
+	connect := func() {
+		a = newApp("A")
+		c, err := p.a.l.NewConn()
+		if err != nil {
+			return
+		}
+		a.c = c
+		c.SetHandler(a)
+		c.Connect(addrPortB)
+	}
+	connect()
 	for n := 0; in.more() && n < 200; n++ {
 		op, arg := in.byte(), in.byte()
-		app := a
+		app, nd := a, p.a
 		if op&0x80 != 0 {
-			app = b
+			app, nd = b, p.b
 		}
-		nd := nodeOf[app]
-		switch op & 0x7f % 16 {
+		switch op & 0x7f % 17 {
 		case 0, 1:
 			k := min(1+int(arg)*97, len(fuzzStream)-app.wrote, app.c.SendBuffer())
 			if k <= 0 {
@@ -321,6 +349,8 @@ func runActions(t testing.TB, data []byte) {
 				app.wrote += k
 			} else if err != errs.ErrMem && err != errs.ErrNotConn && err != errs.ErrClosed {
 				t.Fatalf("Write: %v", err)
+			} else if err == errs.ErrMem && fl&WriteNoCopy == 0 {
+				t.Fatalf("Write(%d) of at most SendBuffer() failed", k)
 			}
 		case 2:
 			app.c.Output()
@@ -359,6 +389,10 @@ func runActions(t testing.TB, data []byte) {
 		case 15:
 			app.lazy = !app.lazy
 			app.finClose = arg&1 != 0
+		case 16:
+			if !a.c.IsValid() {
+				connect()
+			}
 		}
 		checkInvariants(t, p.a.l)
 		checkInvariants(t, p.b.l)
@@ -366,7 +400,7 @@ func runActions(t testing.TB, data []byte) {
 	// Wind down over a clean link: every handle closed or aborted, every
 	// timer run out.
 	p.filter = nil
-	for _, app := range []*fuzzApp{a, b} {
+	for _, app := range apps {
 		app.lazy = false
 		if app.unrecved > 0 {
 			app.c.Recved(app.unrecved)

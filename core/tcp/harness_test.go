@@ -812,20 +812,26 @@ type pair struct {
 }
 
 func newPair(t testing.TB, mod func(*Config)) *pair {
+	return newPairCfg(t, mod, mod, testPoolBufs)
+}
+
+// newPairCfg is newPair with a configuration for each side and pools of
+// bufs buffers.
+func newPairCfg(t testing.TB, modA, modB func(*Config), bufs int) *pair {
 	p := &pair{t: t, now: testStart}
-	mk := func(name string, addr wire.IPv4Addr, secret byte) *node {
+	mk := func(name string, addr wire.IPv4Addr, secret byte, mod func(*Config)) *node {
 		cfg := testConfig()
 		cfg.ISNSecret[0] ^= secret
 		if mod != nil {
 			mod(&cfg)
 		}
-		n := &node{name: name, pool: pbuf.NewPool(testPoolBufs, testPoolSlot), addr: addr}
+		n := &node{name: name, pool: pbuf.NewPool(bufs, testPoolSlot), addr: addr}
 		n.out = &fakeOut{t: t, now: &p.now, addr: addr, mtu: testMTU, record: true}
 		n.l = New(cfg, n.out, n.pool)
 		n.l.SetNow(p.now)
 		return n
 	}
-	p.a, p.b = mk("A", ipA, 0), mk("B", ipB, 0x80)
+	p.a, p.b = mk("A", ipA, 0, modA), mk("B", ipB, 0x80, modB)
 	p.a.peer, p.b.peer = p.b, p.a
 	for _, n := range []*node{p.a, p.b} {
 		n := n
