@@ -18,7 +18,8 @@ UNIT_TIMEOUT ?= 10m
 #            tools of test/interop (TAP + network namespaces, root only)
 #   qemu-system-x86_64, xz - the QEMU tier (test/qemu; kernel.sh unpacks the guest kernel)
 PREREQS := gcc:gcc tshark:tshark ip:iproute2 ping:iputils-ping curl:curl socat:socat \
-	nc:netcat-openbsd tcpdump:tcpdump python3:python3 qemu-system-x86_64:qemu-system-x86 xz:xz-utils
+	nc:netcat-openbsd tcpdump:tcpdump python3:python3 qemu-system-x86_64:qemu-system-x86 xz:xz-utils \
+	tftp:tftp-hpa iperf:iperf wget:wget dnsmasq:dnsmasq-base
 
 banner = @printf '\n==== %s ====\n'
 
