@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fetches and unpacks the guest kernel for the QEMU tier (facts/qemu-e1000.md
 # §1–§2) into a cache directory, and prints the path of the uncompressed PVH
-# vmlinux on its last line. The kernel is Debian's linux-image-amd64 package,
+# vmlinux on its last line. It also keeps the kernel's own e1000.ko, which
+# only the Linux-driver comparison case loads. The kernel is Debian's linux-image-amd64 package,
 # downloaded with apt-get download and extracted with dpkg-deb (never
 # installed: no postinst, no initramfs-tools). Nothing is written to the
 # repository.
@@ -20,7 +21,7 @@ cache=${LWGO_QEMU_CACHE:-${HOME:-/root}/.cache/lwgo-qemu}
 mkdir -p "$cache"
 cd "$cache"
 
-if [ -s vmlinux ] && [ -s vmlinux.pkg ]; then
+if [ -s vmlinux ] && [ -s vmlinux.pkg ] && [ -s e1000.ko ]; then
 	echo "kernel: cached $(cat vmlinux.pkg)" >&2
 	echo "$cache/vmlinux"
 	exit 0
@@ -44,7 +45,9 @@ echo "kernel: downloading $pkg" >&2
 (cd "$tmp" && apt-get download -q "$pkg" </dev/null 2>&1 | grep -v 'unsandboxed' >&2 || true)
 deb=$(ls "$tmp"/"$pkg"_*.deb 2>/dev/null | head -1)
 [ -n "$deb" ] || { echo "kernel.sh: apt-get download $pkg produced no .deb" >&2; exit 1; }
-dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards './boot/vmlinuz-*' './boot/config-*'
+dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards './boot/vmlinuz-*' './boot/config-*' \
+	'./lib/modules/*/kernel/drivers/net/ethernet/intel/e1000/e1000.ko'
+cp "$tmp"/lib/modules/*/kernel/drivers/net/ethernet/intel/e1000/e1000.ko "$cache/e1000.ko"
 vmlinuz=$(ls "$tmp"/boot/vmlinuz-* | head -1)
 cp "$tmp"/boot/config-* "$cache/config"
 # The bzImage payload is XZ (CONFIG_KERNEL_XZ): find the stream and unpack

@@ -23,6 +23,9 @@
 //	                   register write through mmio.Regs has no hidden read
 //	                   (an ICR cause survives a plain write of 0), and report
 //	                   whether atomic.StoreUint32 (XCHG) loses it
+//	lwgo.case=linux-tcp the tcp case through the Linux kernel's e1000 driver
+//	                   and TCP (/lib/modules/e1000.ko in the initramfs), for
+//	                   the throughput comparison
 //	lwgo.ip=A/N        address (default 10.0.2.15/24, slirp's DHCP lease)
 //	lwgo.gw=A          gateway (default 10.0.2.2)
 //	lwgo.peer=A:P      TCP peer (default 198.18.0.1:5001)
@@ -165,6 +168,14 @@ type guest struct {
 }
 
 func run(args map[string]string) error {
+	// Cases without lwgo's driver.
+	switch arg(args, "case", "") {
+	case "mmio":
+		return mmioCase()
+	case "linux-tcp":
+		timeout, _ := strconv.Atoi(arg(args, "timeout", "60"))
+		return linuxTCP(args, time.Now().Add(time.Duration(timeout)*time.Second))
+	}
 	timeout, _ := strconv.Atoi(arg(args, "timeout", "60"))
 	g, err := bringUp(args)
 	if err != nil {
@@ -172,9 +183,6 @@ func run(args map[string]string) error {
 	}
 	defer g.report()
 	deadline := time.Now().Add(time.Duration(timeout) * time.Second)
-	if arg(args, "case", "") == "mmio" {
-		return mmioCase()
-	}
 	target, _ := netip.ParseAddr(arg(args, "gw", "10.0.2.2")) // "none": invalid
 	if arg(args, "dhcp", "0") == "1" {
 		l, err := g.dhcp(deadline)
