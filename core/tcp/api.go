@@ -615,7 +615,13 @@ func (l *Layer) shutdownTx(c *pcb) {
 		return
 	}
 	switch c.state {
-	case SynReceived, Established:
+	case SynReceived:
+		// RFC 9293 §3.10.4: "queue for processing after entering ESTABLISHED
+		// state" (process moves on to FIN-WAIT-1 then); our SYN must be
+		// acknowledged first, and SYN-RECEIVED keeps retransmitting it.
+		c.flags |= fFinQueued
+		return
+	case Established:
 		c.state = FinWait1
 	case CloseWait:
 		c.state = LastAck

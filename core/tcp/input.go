@@ -364,6 +364,9 @@ func (l *Layer) process(c *pcb) {
 			return
 		}
 		c.state = Established
+		if c.flags&fFinQueued != 0 {
+			c.state = FinWait1 // closed while in SYN-RECEIVED (shutdownTx)
+		}
 		c.snd.WND = in.wnd << c.snd.scale
 		c.snd.maxWnd = c.snd.WND
 		c.snd.WL1, c.snd.WL2 = in.seq, in.ack

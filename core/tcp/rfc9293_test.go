@@ -524,3 +524,50 @@ type pollApp struct {
 }
 
 func (a *pollApp) Poll(c Conn) error { return a.poll(c) }
+
+// CLOSE in SYN-RECEIVED (reached by a simultaneous open) queues the FIN
+// until the handshake completes (RFC 9293 §3.10.4); the close then runs its
+// course.
+func TestRFC9293_CloseInSynReceived(t *testing.T) {
+	p := newPair(t, nil)
+	ra, rb := &rec{}, &rec{onFin: func(c Conn) error { return c.Close() }}
+	ca, _ := p.a.l.NewConn()
+	cb, _ := p.b.l.NewConn()
+	ra.c, rb.c = ca, cb
+	ca.SetHandler(ra)
+	cb.SetHandler(rb)
+	ca.Bind(addrAny, 5000)
+	cb.Bind(addrAny, 6000)
+	ca.Connect(netip.MustParseAddrPort("10.0.0.2:6000"))
+	cb.Connect(netip.MustParseAddrPort("10.0.0.1:5000"))
+	p.deliverOne(p.a) // A: SYN-RECEIVED
+	if ca.State() != SynReceived {
+		t.Fatal(ca.State())
+	}
+	ca.Write([]byte("last words"), 0)
+	ca.Close()
+	p.advance(5 * clock.Second)
+	if string(rb.got) != "last words" || rb.fin != 1 {
+		t.Fatalf("B got %q fin %d\n%s", rb.got, rb.fin, p.transcript())
+	}
+	p.advance(2 * clock.Minute)
+	checkClean(t, p.a.l, p.a.pool)
+	checkClean(t, p.b.l, p.b.pool)
+}
+
+// Data written in SYN-SENT goes out with the handshake's completion.
+func TestWriteInSynSent(t *testing.T) {
+	h := newHarness(t, nil)
+	r := h.connectSYN()
+	if err := r.c.Write([]byte("early"), 0); err != nil {
+		t.Fatal(err)
+	}
+	r.c.Output()
+	h.expectNothing()
+	h.inject(pkt{seq: h.irs, ack: h.iss + 1, flags: wire.FlagSYN | wire.FlagACK, opts: wire.TCPOptions{MSS: 1460}})
+	s := h.next()
+	if s.seq != h.iss+1 || s.ack != h.irs+1 || string(s.data) != "early" {
+		t.Fatalf("got %v", s)
+	}
+	h.expectNothing()
+}
