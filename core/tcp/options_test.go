@@ -331,3 +331,63 @@ func TestRFC9293_UnknownAndUnalignedOptions(t *testing.T) {
 		t.Fatalf("unaligned MSS option not used")
 	}
 }
+
+// An option with an illegal length (0, 1, or past the header) is survived:
+// the segment is dropped and counted, nothing else happens (MUST-7).
+func TestRFC9293_IllegalOptionLength(t *testing.T) {
+	h, r := established(t, nil, plainPeer)
+	for _, opts := range [][]byte{
+		{2, 0, 0, 0},       // MSS with length 0
+		{30, 1, 0, 0},      // length 1
+		{1, 1, 8, 200},     // timestamps running past the header
+		{3, 4, 7, 0},       // window scale with the wrong length
+		{5, 6, 1, 2, 3, 4}, // SACK not a multiple of 8
+	} {
+		o := append(opts, make([]byte, (4-len(opts)%4)%4)...)
+		h.injectRaw(rawSeg(wire.TCPHeader{SrcPort: peerPort, DstPort: srvPort, Seq: h.pnxt, Ack: h.iss + 1,
+			Flags: wire.FlagACK, Window: 1000}, o, []byte("data")))
+	}
+	h.expectNothing()
+	if len(r.got) != 0 || r.c.State() != Established || h.l.stats.ProtErr != 5 {
+		t.Fatalf("got %q state %v ProtErr %d", r.got, r.c.State(), h.l.stats.ProtErr)
+	}
+}
+
+// IP options in front of the segment are skipped (MUST-50).
+func TestRFC9293_IPOptionsIgnored(t *testing.T) {
+	h := newHarness(t, nil)
+	h.listen(0)
+	seg := rawSeg(wire.TCPHeader{SrcPort: peerPort, DstPort: srvPort, Seq: 100, Flags: wire.FlagSYN, Window: 1000}, nil, nil)
+	t2 := wire.TCP(seg)
+	t2.SetChecksum(wire.Fold(wire.Checksum(t2, wire.PseudoHeaderSum(ipB, ipA, wire.ProtoTCP, len(t2)))))
+	b, _ := h.pool.Alloc(0, 24+len(seg))
+	ip := wire.IPv4(b.Bytes())
+	ih := wire.IPv4Header{TotalLen: 24 + len(seg), TTL: 64, Protocol: wire.ProtoTCP, Src: ipB, Dst: ipA}
+	ih.Encode(ip)
+	ip[0] = 0x46                      // IHL 6
+	copy(ip[20:], []byte{1, 1, 1, 0}) // NOP NOP NOP EOL
+	copy(ip[24:], seg)
+	ip.UpdateChecksum()
+	h.l.Input(b, ip)
+	h.expect(wire.FlagSYN|wire.FlagACK, h.next2(t).seq, 101)
+}
+
+// next2 peeks at the next segment without removing it.
+func (h *harness) next2(t *testing.T) *outSeg {
+	t.Helper()
+	if len(h.out.segs) == 0 {
+		t.Fatal("no segment")
+	}
+	return &h.out.segs[0]
+}
+
+// SetTOS sets the IP type of service of the connection's segments (MUST-48).
+func TestSetTOS(t *testing.T) {
+	h, r := established(t, nil, plainPeer)
+	r.c.SetTOS(0xb8)
+	r.c.Write([]byte("x"), 0)
+	r.c.Output()
+	if s := h.next(); s.tos != 0xb8 {
+		t.Fatalf("TOS %#x", s.tos)
+	}
+}
