@@ -82,6 +82,72 @@ func BenchmarkTAPBulk(b *testing.B) {
 	}
 }
 
+// BenchmarkTAPRR64 measures request/response latency: a kernel socket in
+// the namespace sends 64 bytes to lwgo's TCP echo server and waits for them
+// to come back; ns/op is the round-trip time. The veth case is the kernel
+// echoing to itself, the reference.
+func BenchmarkTAPRR64(b *testing.B) {
+	b.Run("lwgo", func(b *testing.B) {
+		r := newRig(b, rigConfig{})
+		r.listen(7, func() rawapi.TCPHandler { return echoNoDelay{} })
+		conn := dialIn(b, r.n, netip.AddrPortFrom(r.addr, 7))
+		defer conn.Close()
+		rr64(b, conn)
+	})
+	b.Run("kernel-veth", func(b *testing.B) {
+		needTier(b)
+		a, c, err := netns.NewVethPair(context.Background(), netns.Config{Subnet: 11})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer a.Close()
+		defer c.Close()
+		var ln net.Listener
+		if err := c.Do(func() error {
+			var err error
+			ln, err = net.Listen("tcp4", netip.AddrPortFrom(c.KernelAddr.Addr(), 7).String())
+			return err
+		}); err != nil {
+			b.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			s, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			io.Copy(s, s)
+			s.Close()
+		}()
+		conn := dialIn(b, a, netip.AddrPortFrom(c.KernelAddr.Addr(), 7))
+		defer conn.Close()
+		rr64(b, conn)
+	})
+}
+
+// echoNoDelay is echoConn with Nagle off.
+type echoNoDelay struct{ echoConn }
+
+func (e echoNoDelay) Recv(c rawapi.TCP, p *rawapi.Buf, err error) error {
+	c.SetNoDelay(true)
+	return e.echoConn.Recv(c, p, err)
+}
+
+func rr64(b *testing.B, conn net.Conn) {
+	conn.(*net.TCPConn).SetNoDelay(true)
+	msg := make([]byte, 64)
+	buf := make([]byte, 64)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := conn.Write(msg); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(conn, buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkVethBulk is the kernel-to-kernel reference: the same stream over
 // a veth pair between two namespaces (MTU 1500, the veth's default offloads:
 // TSO/GSO/GRO on).
