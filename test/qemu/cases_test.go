@@ -329,3 +329,31 @@ func TestMMIOAccessRule(t *testing.T) {
 	t.Logf("%s", r.Find("mmio: ICS after"))
 	t.Logf("%s", r.Find("mmio: XCHG on ICR"))
 }
+
+// TestOtherModels runs the ping case on the other 8254x parts QEMU models
+// with the same register set, which drivers/e1000 lists as supported: the
+// 82545EM (8086:100f) and the 82544GC (8086:100c). Static address: the DHCP
+// client is exercised by TestPingGateway.
+func TestOtherModels(t *testing.T) {
+	setup(t)
+	for _, c := range []struct{ nic, id string }{
+		{"e1000-82545em", "8086:100f"},
+		{"e1000-82544gc", "8086:100c"},
+	} {
+		t.Run(c.nic, func(t *testing.T) {
+			r := Boot{
+				Name:    "ping-" + c.nic,
+				NIC:     c.nic,
+				Append:  "lwgo.case=ping lwgo.ip=10.0.2.15/24 lwgo.gw=10.0.2.2 lwgo.timeout=30",
+				Netdev:  "user,id=n0,restrict=on",
+				Timeout: 90 * time.Second,
+			}.Run(t)
+			if !r.Pass {
+				t.Fatalf("guest verdict: FAIL (QEMU exit %d)", r.RC)
+			}
+			if r.Find("found "+c.id) == "" {
+				t.Errorf("console lacks %q", "found "+c.id)
+			}
+		})
+	}
+}
