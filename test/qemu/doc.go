@@ -20,9 +20,12 @@
 //   - TestTCPLinuxE1000: the same exchange through the Linux kernel's own
 //     e1000.ko and TCP in the same kind of guest; reports lwgo's throughput
 //     relative to it.
+//
 //   - TestMMIOAccessRule: a plain register write has no hidden read (an ICR
 //     cause survives it); records that XCHG loses the cause.
+//
 //   - TestOtherModels: the ping case on QEMU's 82545EM and 82544GC.
+//
 //   - TestApplianceHostfwd: the guest serves a page on port 80 and the host
 //     fetches it through a hostfwd port forward: the pattern of the visor
 //     appliance case.
