@@ -31,10 +31,11 @@
 //     appliance case.
 //
 // Each case reports the time from QEMU start to the guest's first lwgo frame
-// and to the verdict. A new case is one entry: a kernel command line for the
-// guest (or another /init, see Image), a netdev, and an optional host-side
-// check (the visor appliance case will fetch its configuration page through
-// a hostfwd port forward).
+// and to the verdict. A new case is one Boot: a kernel command line for the
+// guest (or another /init packed with buildImage), a netdev, and an optional
+// host-side check. The visor appliance will be TestApplianceHostfwd with the
+// visor's /init: Boot.Start, fetch its configuration page through hostfwd,
+// Kill (or Wait for its verdict).
 //
 // Missing prerequisites (qemu-system-x86_64, the kernel, root for the TAP
 // case) skip the tests outside CI and fail them when CI=true.
