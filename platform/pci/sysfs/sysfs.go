@@ -11,6 +11,15 @@
 // It needs root. A memory BAR cannot be mapped while a kernel driver owns the
 // device on kernels with CONFIG_IO_STRICT_DEVMEM (mmap fails with EINVAL):
 // unbind it first, or keep the driver from loading (facts/qemu-e1000.md §4).
+// The reverse holds too: when a kernel driver claims the device later, the
+// kernel revokes existing mappings and the next register access faults
+// (observed in the QEMU tier when e1000.ko was loaded under a running lwgo
+// driver).
+//
+// Enumeration and BAR descriptions come from u-root's pkg/pci; configuration
+// reads and writes use this package's own pread/pwrite on the same sysfs
+// file, kept open (pkg/pci's ReadConfigRegister reopens the file on every
+// access).
 package sysfs
 
 import (
