@@ -674,3 +674,29 @@ func TestConcurrentDevice(t *testing.T) {
 		t.Fatalf("received %d of %d injected", got, injected)
 	}
 }
+
+// BenchmarkRxTxBatch32 is the driver's cost per frame on the model: inject
+// (the model's DMA), receive, transmit (in place) and reclaim, 32 frames a
+// batch, 1514-byte frames. Most of the time is the model's own work.
+func BenchmarkRxTxBatch32(b *testing.B) {
+	t := &testing.T{}
+	r, err := newRig(t, Config{RxRing: 64, TxRing: 64}, e1000model.Faults{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r.model.OnTransmit = func([]byte) {}
+	in := frame(macA, 1, 1514)
+	dst := make([]*pbuf.Buf, 32)
+	b.SetBytes(32 * 1514)
+	b.ReportAllocs()
+	for b.Loop() {
+		for range 32 {
+			r.model.Inject(in)
+		}
+		n := r.dev.Receive(nil, dst)
+		if k := r.dev.Transmit(dst[:n]); k != n {
+			b.Fatalf("Transmit took %d of %d", k, n)
+		}
+		r.dev.Service(64)
+	}
+}
