@@ -2,6 +2,7 @@ package core
 
 import (
 	"github.com/lwgo/lwgo/core/clock"
+	"github.com/lwgo/lwgo/core/pbuf"
 	"github.com/lwgo/lwgo/core/tcp"
 )
 
@@ -19,6 +20,11 @@ type Config struct {
 	// headroom). It must hold the largest frame of any interface plus
 	// pbuf.LayerTransport headroom. Default 2048 (MTU 1500).
 	PoolBufSize int
+	// Pool, when set, is used as the packet pool instead of one made from
+	// PoolBufs and PoolBufSize: a driver's DMA-capable pool, so that frames
+	// the stack builds go to the device without a copy. The stack owns it
+	// from New on.
+	Pool *pbuf.Pool
 
 	// RxBatch is the number of frames asked of a device per Receive call.
 	// Default 32.
@@ -104,6 +110,9 @@ func def[T comparable](v *T, d T) {
 // withDefaults returns c with zero fields replaced by their defaults.
 func (c Config) withDefaults() Config {
 	def(&c.MaxNetifs, 4)
+	if c.Pool != nil {
+		c.PoolBufs, c.PoolBufSize = c.Pool.Cap(), c.Pool.SlotSize()
+	}
 	def(&c.PoolBufs, 512)
 	def(&c.PoolBufSize, 2048)
 	def(&c.RxBatch, 32)

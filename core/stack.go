@@ -47,9 +47,13 @@ type Stack struct {
 // New allocates a stack and every pool and table it will ever use.
 func New(cfg Config) *Stack {
 	cfg = cfg.withDefaults()
+	pool := cfg.Pool
+	if pool == nil {
+		pool = pbuf.NewPool(cfg.PoolBufs, cfg.PoolBufSize)
+	}
 	s := &Stack{
 		cfg:       cfg,
-		pool:      pbuf.NewPool(cfg.PoolBufs, cfg.PoolBufSize),
+		pool:      pool,
 		reassPool: pbuf.NewPool(cfg.ReassMaxDatagrams, cfg.ReassMaxSize+pbuf.LayerTransport.Headroom()+wire.IPv4MaxHeaderLen),
 		netifs:    make([]netif.Netif, 0, cfg.MaxNetifs),
 		txq:       make([][]*pbuf.Buf, cfg.MaxNetifs),
