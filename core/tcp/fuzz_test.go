@@ -164,6 +164,11 @@ func FuzzTCPSegmentListen(f *testing.F) {
 			}
 			checkInvariants(t, h.l)
 		}
+		for _, r := range h.accepted {
+			if want := pattern(int(r.irs+1), len(r.got)); string(r.got) != string(want) {
+				t.Fatalf("accepted connection delivered %d bytes that differ from what was sent", len(r.got))
+			}
+		}
 		finish(t, h)
 	})
 }

@@ -446,6 +446,7 @@ func (h *harness) drain() []outSeg {
 // rec is a recording Handler.
 type rec struct {
 	c         Conn
+	irs       wire.Seq // the peer's ISS, for accepted connections
 	got       []byte
 	recvs     int // data deliveries
 	fin       int // end-of-stream deliveries
@@ -529,7 +530,7 @@ func (h *harness) listen(backlog int) Listener {
 		h.t.Fatal(err)
 	}
 	ln.SetAcceptor(AcceptFunc(func(l Listener, c Conn, err error) error {
-		r := &rec{c: c}
+		r := &rec{c: c, irs: h.l.pcbs[c.idx].rcv.IRS}
 		h.accepted = append(h.accepted, r)
 		return c.SetHandler(r)
 	}))
