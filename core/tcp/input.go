@@ -526,7 +526,11 @@ func (l *Layer) ackInput(c *pcb) bool {
 	if una.LessThan(in.ack) {
 		l.newAck(c)
 	} else if in.ack == una && in.data == 0 && !in.flags.HasAny(wire.FlagSYN|wire.FlagFIN) &&
-		wndField == c.snd.WND && c.flight() > 0 && wndField > 0 && c.flags&fPersist == 0 {
+		(wndField == c.snd.WND || c.flags&fSACK != 0 && in.opts.NumSACK > 0) &&
+		c.flight() > 0 && wndField > 0 && c.flags&fPersist == 0 {
+		// RFC 5681 §2 wants the window unchanged; with SACK, an ACK whose
+		// blocks report more data is a duplicate whatever its window
+		// (RFC 6675 §2): Linux grows its window on nearly every ACK.
 		// Not with a closed window: answers to zero-window probes repeat
 		// the same ACK and are no sign of loss.
 		l.dupAck(c)

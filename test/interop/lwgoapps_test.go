@@ -68,7 +68,10 @@ func needApps(t *testing.T, tools ...string) {
 	needTier(t, "ip")
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (not in the Makefile's PREREQS yet)", tool)
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is not installed: make deps installs it (Makefile PREREQS)", tool)
+			}
+			t.Skipf("%s is not installed (make deps installs it)", tool)
 		}
 	}
 }
