@@ -81,6 +81,16 @@ func fuzzSegment(h *harness, f *fuzzBytes, seqBase, ackBase wire.Seq) {
 		opts = opts[:len(opts)&^3]
 		seg = rawSeg(th, opts, data)
 	}
+	// Make the payload a function of its sequence number, as it lies in the
+	// final header (raw mode rewrites the fields; a SYN's data starts one
+	// later), so that receivers can check the stream.
+	if hl := int(seg[12]>>4) * 4; hl >= 20 && hl <= len(seg) {
+		base := binary.BigEndian.Uint32(seg[4:])
+		if wire.TCPFlags(seg[13]).Has(wire.FlagSYN) {
+			base++
+		}
+		copy(seg[hl:], pattern(int(base), len(seg)-hl))
+	}
 	if mode&8 != 0 {
 		h.injectRawBadSum(seg)
 		return
