@@ -91,3 +91,11 @@ qemu:
 	$(banner) "qemu: drivers/e1000 and lwgo in a QEMU guest (test/qemu)"
 	kernel=$$(test/qemu/kernel.sh); \
 	LWGO_QEMU_KERNEL=$$kernel $(GO) test -tags qemu -count=1 -timeout 20m -v ./test/qemu/
+
+# The main job in host mode (not part of `make test`): visor on a TAP in a
+# network namespace of its own, made and removed by visor itself (root).
+# It prints the page's address and how to reach it from the namespace, and
+# runs until Ctrl-C. VISOR_PASSWORD sets the page's password.
+.PHONY: demo-host
+demo-host:
+	$(GO) run ./apps/visor -netns -password "$${VISOR_PASSWORD:-lwgo-demo}"

@@ -199,7 +199,8 @@ func (a *App) settingsDoc() any {
 
 // Status gathers the status.
 func (a *App) Status() Status {
-	st := Status{Hostname: a.settings.Hostname, Config: a.file, LastApply: a.lastErr}
+	st := Status{Hostname: a.settings.Hostname, Config: a.file, LastApply: a.lastErr,
+		DNS: []netip.Addr{}, Services: []ServiceStatus{}, Connections: []ConnStatus{}}
 	st.Uptime = float64(a.now().Sub(a.start)) / float64(rawapi.Second)
 	if a.sys != nil {
 		a.sys.Status(&st)

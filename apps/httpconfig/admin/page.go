@@ -149,13 +149,13 @@ const pageHTML = `<!doctype html>
 <label>root <input name=tftpd_root value="{{index .V "tftpd_root"}}" placeholder=/srv/tftp></label>
 <label>UDP port <input name=tftpd_port value="{{index .V "tftpd_port"}}" size=5></label>
 <label><input type=checkbox name=tftpd_writable {{if checked .V "tftpd_writable"}}checked{{end}}> accept uploads</label>
-{{with err .Errors "apps.tftpd.root"}}<span class=error>{{.}}</span>{{end}}{{with err .Errors "apps.tftpd.port"}}<span class=error>{{.}}</span>{{end}}<br>
+{{with err .Errors "apps.tftpd.enabled"}}<span class=error>{{.}}</span>{{end}}{{with err .Errors "apps.tftpd.root"}}<span class=error>{{.}}</span>{{end}}{{with err .Errors "apps.tftpd.port"}}<span class=error>{{.}}</span>{{end}}<br>
 <label><input type=checkbox name=httpd_enabled {{if checked .V "httpd_enabled"}}checked{{end}}> hello-world web server</label>
 <label>TCP port <input name=httpd_port value="{{index .V "httpd_port"}}" size=5></label>
-{{with err .Errors "apps.httpd.port"}}<span class=error>{{.}}</span>{{end}}<br>
+{{with err .Errors "apps.httpd.enabled"}}<span class=error>{{.}}</span>{{end}}{{with err .Errors "apps.httpd.port"}}<span class=error>{{.}}</span>{{end}}<br>
 <label><input type=checkbox name=iperf_enabled {{if checked .V "iperf_enabled"}}checked{{end}}> iperf 2 server</label>
 <label>TCP port <input name=iperf_port value="{{index .V "iperf_port"}}" size=5></label>
-{{with err .Errors "apps.iperf.port"}}<span class=error>{{.}}</span>{{end}}
+{{with err .Errors "apps.iperf.enabled"}}<span class=error>{{.}}</span>{{end}}{{with err .Errors "apps.iperf.port"}}<span class=error>{{.}}</span>{{end}}
 </fieldset>
 <fieldset><legend>Administrator password</legend>
 <label>New <input type=password name=password autocomplete=new-password></label>

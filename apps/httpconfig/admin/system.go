@@ -126,6 +126,13 @@ type AppService interface {
 	Status(conns []ConnStatus) (ServiceStatus, []ConnStatus)
 }
 
+// ServiceChecker is an AppService that judges settings before they are
+// applied (a missing directory, a feature not built in): it adds its
+// problems to fe.
+type ServiceChecker interface {
+	Check(s *Settings, fe FieldErrors)
+}
+
 // StackSystem is the System of an lwgo stack with one interface: it
 // applies the network settings with Stack.SetAddr, a DHCP client and a
 // DNS resolver, and the rest through its AppServices.
@@ -202,8 +209,14 @@ func addrOrZero(a [4]byte) netip.Addr {
 	return netip.AddrFrom4(a)
 }
 
-// Check implements System: nothing beyond Validate for the stack itself.
-func (y *StackSystem) Check(s *Settings, fe FieldErrors) {}
+// Check implements System: the services that judge settings do.
+func (y *StackSystem) Check(s *Settings, fe FieldErrors) {
+	for _, sv := range y.Services {
+		if c, ok := sv.(ServiceChecker); ok {
+			c.Check(s, fe)
+		}
+	}
+}
 
 // Apply implements System.
 func (y *StackSystem) Apply(old, s Settings) error {
