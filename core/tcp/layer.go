@@ -14,12 +14,17 @@ type Layer struct {
 	out  Output
 	pool *pbuf.Pool
 
-	pcbs  []pcb
-	free  []int32 // free pcb slots (stack)
-	conns tupleTable
-	lst   []listener
-	tw    []twRec
-	twIdx tupleTable
+	pcbs []pcb
+	free []int32 // free pcb slots (stack)
+	// active lists the slots in use, so timers scan only live connections;
+	// activeMod counts changes, so a scan can tell it was disturbed.
+	active        []int32
+	activeMod     uint64
+	conns         tupleTable
+	lst           []listener
+	tw            []twRec
+	twHead, twLen int // the ring of TIME-WAIT records (see timewait.go)
+	twIdx         tupleTable
 
 	nodes     []seg
 	nodeFree  int32
@@ -70,16 +75,17 @@ func (s *inSeg) segLen() wire.Size {
 func New(cfg Config, out Output, pool *pbuf.Pool) *Layer {
 	cfg = cfg.WithDefaults(pool.Cap())
 	l := &Layer{
-		cfg:   cfg,
-		out:   out,
-		pool:  pool,
-		pcbs:  make([]pcb, cfg.MaxPCBs),
-		free:  make([]int32, cfg.MaxPCBs),
-		conns: newTupleTable(cfg.MaxPCBs, binary.LittleEndian.Uint64(cfg.ISNSecret[8:])),
-		lst:   make([]listener, cfg.MaxListeners),
-		tw:    make([]twRec, cfg.MaxTimeWait),
-		twIdx: newTupleTable(cfg.MaxTimeWait, binary.LittleEndian.Uint64(cfg.ISNSecret[:])),
-		chTok: cfg.ChallengeACKRate,
+		cfg:    cfg,
+		out:    out,
+		pool:   pool,
+		pcbs:   make([]pcb, cfg.MaxPCBs),
+		free:   make([]int32, cfg.MaxPCBs),
+		active: make([]int32, 0, cfg.MaxPCBs),
+		conns:  newTupleTable(cfg.MaxPCBs, binary.LittleEndian.Uint64(cfg.ISNSecret[8:])),
+		lst:    make([]listener, cfg.MaxListeners),
+		tw:     make([]twRec, cfg.MaxTimeWait),
+		twIdx:  newTupleTable(cfg.MaxTimeWait, binary.LittleEndian.Uint64(cfg.ISNSecret[:])),
+		chTok:  cfg.ChallengeACKRate,
 	}
 	l.isnKey[0] = binary.LittleEndian.Uint64(cfg.ISNSecret[:])
 	l.isnKey[1] = binary.LittleEndian.Uint64(cfg.ISNSecret[8:])
@@ -192,6 +198,11 @@ func (l *Layer) pcbAlloc() (*pcb, int32) {
 	i := l.free[n-1]
 	l.free = l.free[:n-1]
 	c := &l.pcbs[i]
+	defer func() {
+		c.activePos = int32(len(l.active))
+		l.active = append(l.active, i)
+		l.activeMod++
+	}()
 	gen := c.gen + 1
 	if gen == 0 {
 		gen = 1
@@ -228,6 +239,12 @@ func (l *Layer) release(c *pcb) {
 		l.lst[c.listener].pending--
 	}
 	idx := l.index(c)
+	// Swap-remove from the active list.
+	last := l.active[len(l.active)-1]
+	l.active[c.activePos] = last
+	l.pcbs[last].activePos = c.activePos
+	l.active = l.active[:len(l.active)-1]
+	l.activeMod++
 	gen := c.gen + 1
 	if gen == 0 {
 		gen = 1

@@ -67,14 +67,15 @@ func (q *segList) empty() bool { return q.head < 0 }
 // pcb is one connection. lwIP: struct tcp_pcb. Fields follow RFC 9293's
 // names inside small structs.
 type pcb struct {
-	state    State
-	used     bool
-	gen      uint16
-	slot     int32 // index in Layer.pcbs
-	flags    pcbFlags
-	id       tuple
-	listener int16 // listener that created it (passive open), else -1
-	tos, ttl uint8
+	state     State
+	used      bool
+	gen       uint16
+	slot      int32 // index in Layer.pcbs
+	activePos int32 // index in Layer.active while used
+	flags     pcbFlags
+	id        tuple
+	listener  int16 // listener that created it (passive open), else -1
+	tos, ttl  uint8
 
 	snd struct {
 		UNA, NXT wire.Seq // oldest unacknowledged, next to send

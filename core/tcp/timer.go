@@ -19,16 +19,29 @@ func (l *Layer) Timer() {
 	// scanned) lower l.timerAt; keep the earlier of both.
 	l.timerAt = clock.Never
 	next := l.twTimer()
-	for i := range l.pcbs {
-		c := &l.pcbs[i]
-		if !c.used || c.state == Closed {
-			continue
+	// Callbacks may open or release connections while we scan; a release
+	// swaps the last active slot into the hole. A slot that left in its own
+	// callback is handled by staying at k; anything else reruns the scan
+	// (timers are idempotent: what was done is no longer due), at most
+	// twice more.
+	for pass := 0; pass < 3; pass++ {
+		mod := l.activeMod
+		for k := 0; k < len(l.active); {
+			slot := l.active[k]
+			c := &l.pcbs[slot]
+			if c.state != Closed && c.nextTimer() <= l.now {
+				l.pcbTimer(c)
+			}
+			if k < len(l.active) && l.active[k] != slot {
+				continue // c left; the slot moved here is not scanned yet
+			}
+			if c.used && c.state != Closed {
+				next = min(next, c.nextTimer())
+			}
+			k++
 		}
-		if c.nextTimer() <= l.now {
-			l.pcbTimer(c)
-		}
-		if c.used && c.state != Closed {
-			next = min(next, c.nextTimer())
+		if l.activeMod == mod {
+			break
 		}
 	}
 	l.timerAt = min(l.timerAt, next)

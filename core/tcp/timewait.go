@@ -20,24 +20,29 @@ type twRec struct {
 	expires  clock.Time
 }
 
+// TIME-WAIT records all live for Config.TimeWait, so they expire in the
+// order they were made: the table is a ring with the oldest at twHead and
+// the next free slot at twHead+twLen. A record removed early (reused by a
+// SYN) leaves a hole that the head skips; a record whose life a
+// retransmitted FIN extended keeps its place and may hold younger records
+// back until it expires, which only lengthens their TIME-WAIT.
+
 // twEnter turns c into a TIME-WAIT record and releases it (RFC 9293
-// §3.10.7.4). When the table is full the oldest record is recycled.
+// §3.10.7.4). When the ring is full the oldest record is recycled.
 func (l *Layer) twEnter(c *pcb) {
-	ri := -1
-	for i := range l.tw {
-		if !l.tw[i].used {
-			ri = i
-			break
+	n := len(l.tw)
+	if l.twLen == n {
+		if h := &l.tw[l.twHead]; h.used {
+			l.stats.TimeWaitRecycled++
+			l.twIdx.del(h.id)
+			*h = twRec{}
 		}
-		if ri < 0 || l.tw[i].expires < l.tw[ri].expires {
-			ri = i
-		}
+		l.twHead = (l.twHead + 1) % n
+		l.twLen--
 	}
+	ri := (l.twHead + l.twLen) % n
+	l.twLen++
 	r := &l.tw[ri]
-	if r.used {
-		l.stats.TimeWaitRecycled++
-		l.twIdx.del(r.id)
-	}
 	*r = twRec{
 		used: true, hasTS: c.flags&fTimestamps != 0, scale: c.rcv.scale, id: c.id,
 		sndNXT: c.snd.NXT, rcvNXT: c.rcv.NXT, wnd: c.rcv.wnd,
@@ -49,6 +54,7 @@ func (l *Layer) twEnter(c *pcb) {
 	l.arm(r.expires)
 }
 
+// twRemove frees record i; its slot stays a hole until the head passes it.
 func (l *Layer) twRemove(i int32) {
 	r := &l.tw[i]
 	l.twIdx.del(r.id)
@@ -108,17 +114,17 @@ func (r *twRec) tos() uint8 { return 0 }
 
 // twTimer expires records.
 func (l *Layer) twTimer() clock.Time {
-	next := clock.Never
-	for i := range l.tw {
-		r := &l.tw[i]
-		if !r.used {
-			continue
+	n := len(l.tw)
+	for l.twLen > 0 {
+		r := &l.tw[l.twHead]
+		if r.used {
+			if l.now < r.expires {
+				return r.expires
+			}
+			l.twRemove(int32(l.twHead))
 		}
-		if l.now >= r.expires {
-			l.twRemove(int32(i))
-			continue
-		}
-		next = min(next, r.expires)
+		l.twHead = (l.twHead + 1) % n
+		l.twLen--
 	}
-	return next
+	return clock.Never
 }
