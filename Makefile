@@ -23,7 +23,7 @@ PREREQS := gcc:gcc tshark:tshark ip:iproute2 ping:iputils-ping curl:curl socat:s
 
 banner = @printf '\n==== %s ====\n'
 
-.PHONY: test deps vet unit fuzz bench qemu
+.PHONY: test deps vet unit fuzz bench qemu demo
 
 # Fuzzing runs before the unit tier so that the last lines of `make test` are
 # the unit tier's go test summary, which is what CI reads.
@@ -99,3 +99,24 @@ qemu:
 .PHONY: demo-host
 demo-host:
 	$(GO) run ./apps/visor -netns -password "$${VISOR_PASSWORD:-lwgo-demo}"
+
+# The main job: the visor appliance as a VM. Builds the image (static visor
+# and test/qemu/visorinit as /init), installs qemu-system-x86 and xz when
+# missing (as root), fetches the kernel (test/qemu/kernel.sh), boots it with
+# an emulated e1000 driven by lwgo's userspace driver on QEMU's user network
+# (restrict=on, hostfwd from 127.0.0.1:8080 only), prints the page's address
+# once it answers and runs until Ctrl-C. VISOR_PASSWORD sets the password;
+# DEMO_PORT the host port.
+demo:
+	$(banner) "demo: the visor appliance in QEMU (test/qemu/cmd/demo)"
+	@missing=""; \
+	command -v qemu-system-x86_64 >/dev/null || missing="$$missing qemu-system-x86"; \
+	command -v xz >/dev/null || missing="$$missing xz-utils"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "demo: missing:$$missing (sudo apt-get install -y$$missing)"; exit 1; fi; \
+		echo "demo: installing$$missing"; \
+		apt-get update -qq </dev/null; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing </dev/null; \
+	fi
+	kernel=$$(test/qemu/kernel.sh); \
+	$(GO) run ./test/qemu/cmd/demo -kernel "$$kernel" -port "$${DEMO_PORT:-8080}" -password "$${VISOR_PASSWORD:-lwgo-demo}"

@@ -2,6 +2,8 @@
 // code that turns those flags into a running stack:
 //
 //	-tap NAME              attach to a new Linux TAP interface NAME (platform/tap)
+//	-e1000 ADDR|auto       drive the Intel e1000 at PCI address ADDR (or the first one)
+//	                       with lwgo's userspace driver (drivers/e1000; Linux, root)
 //	-host-ip CIDR          give the kernel's side of the TAP this address and bring it up
 //	-ip CIDR               the stack's address and prefix, e.g. 10.0.0.2/24
 //	-gw IP                 default gateway
@@ -35,6 +37,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/lwgo/lwgo/core/pbuf"
 	"github.com/lwgo/lwgo/netif"
 	"github.com/lwgo/lwgo/netif/fault"
 	"github.com/lwgo/lwgo/netif/pcap"
@@ -45,6 +48,7 @@ import (
 // Flags holds the parsed flags. Register creates one; tests fill one in.
 type Flags struct {
 	TAP           string
+	E1000         string
 	HostIP        string
 	IP            string
 	GW            string
@@ -60,6 +64,7 @@ type Flags struct {
 func Register(fs *flag.FlagSet) *Flags {
 	f := &Flags{}
 	fs.StringVar(&f.TAP, "tap", "", "attach to a new TAP interface `NAME` (Linux, root)")
+	fs.StringVar(&f.E1000, "e1000", "", "drive the Intel e1000 at PCI address `ADDR` (or auto: the first) with lwgo's userspace driver (Linux, root)")
 	fs.StringVar(&f.HostIP, "host-ip", "", "give the kernel's side of the TAP this address `CIDR` and bring it up")
 	fs.StringVar(&f.IP, "ip", "", "the stack's address and prefix `CIDR`, e.g. 10.0.0.2/24")
 	fs.StringVar(&f.GW, "gw", "", "default gateway `IP`")
@@ -89,6 +94,8 @@ func (f *Flags) Check() (Addrs, error) {
 		return a, errors.New("-dhcp excludes -ip and -gw")
 	case !f.DHCP && f.IP == "":
 		return a, errors.New("give -ip CIDR or -dhcp")
+	case f.E1000 != "" && f.TAP != "":
+		return a, errors.New("-e1000 excludes -tap")
 	}
 	if f.IP != "" {
 		if a.IP, err = netip.ParsePrefix(f.IP); err != nil || !a.IP.Addr().Is4() {
@@ -158,6 +165,7 @@ type Net struct {
 
 	ctx      context.Context
 	notified bool // the device wakes us when frames arrive
+	polled   bool // the device cannot wake us at all (-e1000): Run polls it
 	waker    *hosted.Waker
 	wake     chan struct{} // for Idle: a wake pending
 	timer    *time.Timer
@@ -202,14 +210,23 @@ func (f *Flags) Open(o Options) (n *Net, err error) {
 		}
 	}()
 	dev := o.Device
+	cfg := o.Config
 	switch {
 	case dev != nil:
+	case f.E1000 != "":
+		var pool *pbuf.Pool
+		if dev, pool, err = n.openE1000(f.E1000, cfg.PoolBufs); err != nil {
+			return n, err
+		}
+		if cfg.Pool == nil {
+			cfg.Pool = pool // zero-copy transmit from the driver's DMA pool
+		}
 	case f.TAP != "":
 		if dev, err = n.openTAP(f.TAP, addrs.HostIP); err != nil {
 			return n, err
 		}
 	default:
-		return n, errors.New("no device: give -tap NAME")
+		return n, errors.New("no device: give -tap NAME or -e1000 ADDR")
 	}
 	if f.PCAP != "" {
 		fh, err := os.Create(f.PCAP)
@@ -231,7 +248,6 @@ func (f *Flags) Open(o Options) (n *Net, err error) {
 			CorruptRate: f.CorruptChance, CorruptOffset: 14})
 	}
 	n.Dev = dev
-	cfg := o.Config
 	if cfg.Seed == 0 {
 		cfg.Seed = randUint64()
 	}
@@ -305,6 +321,13 @@ func (f PollerFunc) Poll(now rawapi.Time) rawapi.Time { return f(now) }
 // program's own timers) with platform/hosted.Run, woken by the device, until
 // the Options' Context is done.
 func (n *Net) Run(p hosted.Poller, opts ...hosted.Option) error {
+	if n.polled {
+		// A polled NIC (no interrupts): look at it at least every maxIdle.
+		inner := p
+		p = PollerFunc(func(now rawapi.Time) rawapi.Time {
+			return min(inner.Poll(now), now.Add(rawapi.Duration(maxIdle)))
+		})
+	}
 	return hosted.Run(n.ctx, p, n.Clock, append([]hosted.Option{hosted.WithWaker(n.waker)}, opts...)...)
 }
 
