@@ -30,6 +30,13 @@
 //     fetches it through a hostfwd port forward: the pattern of the visor
 //     appliance case.
 //
+//   - TestVisorAppliance: the visor appliance (apps/visor -e1000 auto
+//     -dhcp, started by ./visorinit as /init; the image `make demo` boots
+//     with ./cmd/demo) on QEMU's e1000: the host fetches its configuration
+//     page through hostfwd on 127.0.0.1 (401 without credentials, 200 with
+//     them, /api/status as JSON) and reports the time from QEMU start to
+//     the first answered request.
+//
 // Each case reports the time from QEMU start to the guest's first lwgo frame
 // and to the verdict. A new case is one Boot: a kernel command line for the
 // guest (or another /init packed with buildImage), a netdev, and an optional
