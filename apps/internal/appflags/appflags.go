@@ -37,7 +37,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/lwgo/lwgo/core/pbuf"
 	"github.com/lwgo/lwgo/netif"
 	"github.com/lwgo/lwgo/netif/fault"
 	"github.com/lwgo/lwgo/netif/pcap"
@@ -214,12 +213,8 @@ func (f *Flags) Open(o Options) (n *Net, err error) {
 	switch {
 	case dev != nil:
 	case f.E1000 != "":
-		var pool *pbuf.Pool
-		if dev, pool, err = n.openE1000(f.E1000, cfg.PoolBufs); err != nil {
+		if dev, err = n.openE1000(f.E1000, &cfg); err != nil {
 			return n, err
-		}
-		if cfg.Pool == nil {
-			cfg.Pool = pool // zero-copy transmit from the driver's DMA pool
 		}
 	case f.TAP != "":
 		if dev, err = n.openTAP(f.TAP, addrs.HostIP); err != nil {
