@@ -6,7 +6,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := test
 
 GO       ?= go
-FUZZTIME ?= 8s
+FUZZTIME ?= 5s
 # Per-package time limit of the unit tier.
 UNIT_TIMEOUT ?= 10m
 
@@ -23,11 +23,11 @@ PREREQS := gcc:gcc tshark:tshark ip:iproute2 ping:iputils-ping curl:curl socat:s
 
 banner = @printf '\n==== %s ====\n'
 
-.PHONY: test deps vet unit fuzz bench qemu demo
+.PHONY: test deps vet unit fuzz bench qemu sim demo
 
 # Fuzzing runs before the unit tier so that the last lines of `make test` are
 # the unit tier's go test summary, which is what CI reads.
-test: deps vet fuzz qemu unit
+test: deps vet fuzz qemu sim unit
 
 deps:
 	$(banner) "deps: go, Go modules, $(foreach p,$(PREREQS),$(lastword $(subst :, ,$(p))))"
@@ -57,6 +57,13 @@ vet:
 	if [ -n "$$bad" ]; then echo "gofmt: these files need gofmt -w:"; echo "$$bad"; exit 1; fi; \
 	echo "gofmt: clean"
 	$(GO) vet ./...
+
+# The heavy in-memory simulations (64 MiB transfers, 1000 connections,
+# the fault matrix, lwgo against gVisor) at full size, without the race
+# detector, which shrinks them in the unit tier.
+sim:
+	$(banner) "sim: test/netsim and test/xcheck at full size"
+	$(GO) test -count=1 -timeout 15m ./test/netsim/ ./test/xcheck/
 
 unit:
 	$(banner) "unit: go test -race ./..."
