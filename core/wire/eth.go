@@ -70,10 +70,10 @@ func (e Ethernet) Type() EtherType { return EtherType(binary.BigEndian.Uint16(e[
 func (e Ethernet) Payload() []byte { return e[EthernetHeaderLen:] }
 
 // SetDst sets the destination MAC address.
-func (e Ethernet) SetDst(m MAC) { copy(e[offEthDst:], m[:]) }
+func (e Ethernet) SetDst(m MAC) { *(*MAC)(e[offEthDst : offEthDst+6]) = m }
 
 // SetSrc sets the source MAC address.
-func (e Ethernet) SetSrc(m MAC) { copy(e[offEthSrc:], m[:]) }
+func (e Ethernet) SetSrc(m MAC) { *(*MAC)(e[offEthSrc : offEthSrc+6]) = m }
 
 // SetType sets the EtherType.
 func (e Ethernet) SetType(t EtherType) { binary.BigEndian.PutUint16(e[offEthType:], uint16(t)) }

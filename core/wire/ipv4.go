@@ -134,6 +134,9 @@ func (ip IPv4) Payload() []byte { return ip[ip.HeaderLen():] }
 
 // IsChecksumValid reports whether the header checksum verifies.
 func (ip IPv4) IsChecksumValid() bool {
+	if ip.HeaderLen() == IPv4MinHeaderLen {
+		return Fold(headerSum20(ip)) == 0
+	}
 	return Fold(Checksum(ip[:ip.HeaderLen()], 0)) == 0
 }
 
@@ -141,10 +144,10 @@ func (ip IPv4) IsChecksumValid() bool {
 func (ip IPv4) SetTTL(ttl uint8) { ip[offIPv4TTL] = ttl }
 
 // SetSrc sets the source address without updating the checksum.
-func (ip IPv4) SetSrc(a IPv4Addr) { copy(ip[offIPv4Src:], a[:]) }
+func (ip IPv4) SetSrc(a IPv4Addr) { *(*IPv4Addr)(ip[offIPv4Src : offIPv4Src+4]) = a }
 
 // SetDst sets the destination address without updating the checksum.
-func (ip IPv4) SetDst(a IPv4Addr) { copy(ip[offIPv4Dst:], a[:]) }
+func (ip IPv4) SetDst(a IPv4Addr) { *(*IPv4Addr)(ip[offIPv4Dst : offIPv4Dst+4]) = a }
 
 // SetChecksum sets the checksum field.
 func (ip IPv4) SetChecksum(c uint16) { binary.BigEndian.PutUint16(ip[offIPv4Csum:], c) }
@@ -155,7 +158,25 @@ func (ip IPv4) SetTotalLen(n int) { binary.BigEndian.PutUint16(ip[offIPv4TotalLe
 // UpdateChecksum recomputes the header checksum.
 func (ip IPv4) UpdateChecksum() {
 	ip.SetChecksum(0)
+	if ip.HeaderLen() == IPv4MinHeaderLen {
+		ip.SetChecksum(Fold(headerSum20(ip)))
+		return
+	}
 	ip.SetChecksum(Fold(Checksum(ip[:ip.HeaderLen()], 0)))
+}
+
+// headerSum20 sums an option-less 20-byte header as five 32-bit words: the
+// per-packet path of every datagram we send.
+func headerSum20(h []byte) uint32 {
+	_ = h[19]
+	s := uint64(binary.BigEndian.Uint32(h)) + uint64(binary.BigEndian.Uint32(h[4:])) +
+		uint64(binary.BigEndian.Uint32(h[8:])) + uint64(binary.BigEndian.Uint32(h[12:])) +
+		uint64(binary.BigEndian.Uint32(h[16:]))
+	s = s>>32 + s&0xffffffff
+	s = s>>16 + s&0xffff
+	s = s>>16 + s&0xffff
+	s = s>>16 + s&0xffff
+	return uint32(s)
 }
 
 // IPv4Header is the build side of an IPv4 header without options.
@@ -179,8 +200,8 @@ func (h *IPv4Header) Encode(ip IPv4) {
 	binary.BigEndian.PutUint16(ip[offIPv4FlagsOff:], uint16(h.Flags&7)<<13|uint16(h.FragOffset/8)&0x1fff)
 	ip[offIPv4TTL] = h.TTL
 	ip[offIPv4Proto] = uint8(h.Protocol)
-	copy(ip[offIPv4Src:], h.Src[:])
-	copy(ip[offIPv4Dst:], h.Dst[:])
+	ip.SetSrc(h.Src)
+	ip.SetDst(h.Dst)
 	ip.UpdateChecksum()
 }
 
