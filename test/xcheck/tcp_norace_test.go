@@ -1,0 +1,6 @@
+//go:build !race
+
+package xcheck
+
+// tcpRace: the race detector is off.
+const tcpRace = false
