@@ -36,7 +36,7 @@ func main() {
 	user := flag.String("user", "admin", "the administrator's user `name`")
 	noAuth := flag.Bool("insecure-no-auth", false, "serve without a password")
 	maxConns := flag.Int("max-conns", 16, "connections served at once")
-	maxQueued := flag.Int("max-queued", 64, "connections waiting for their turn (more are reset)")
+	maxQueued := flag.Int("max-queued", 128, "connections waiting for their turn (more are reset)")
 	quiet := flag.Bool("q", false, "do not log requests")
 	flag.Parse()
 	given := map[string]bool{}

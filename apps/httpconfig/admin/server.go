@@ -24,7 +24,7 @@ type ServerConfig struct {
 	MaxConns int
 	// MaxQueued is the number of accepted connections that wait for a
 	// served one to finish; their data stays unread in the stack (refused,
-	// lwIP-style). Beyond it, new connections are reset. Default 64.
+	// lwIP-style). Beyond it, new connections are reset. Default 128.
 	MaxQueued int
 	// HeaderMax bounds a request's line and header section (431 beyond).
 	// Default 8 KiB.
@@ -68,7 +68,7 @@ func (c ServerConfig) withDefaults() ServerConfig {
 	}
 	def(&c.Backlog, 16)
 	def(&c.MaxConns, 16)
-	def(&c.MaxQueued, 64)
+	def(&c.MaxQueued, 128)
 	def(&c.HeaderMax, 8<<10)
 	def(&c.BodyMax, 64<<10)
 	def(&c.MaxRequests, 1000)
@@ -497,7 +497,7 @@ func (h *hconn) done(c rawapi.TCP) error {
 		h.after = nil
 		f()
 	}
-	if h.keep {
+	if h.keep && !h.peerFIN {
 		h.state, h.since, h.started = cReading, now, false
 		if len(h.buf) > 0 {
 			h.started, h.reqStart = true, now
