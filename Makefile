@@ -126,4 +126,6 @@ demo:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing </dev/null; \
 	fi
 	kernel=$$(test/qemu/kernel.sh); \
-	$(GO) run ./test/qemu/cmd/demo -kernel "$$kernel" -port "$${DEMO_PORT:-8080}" -password "$${VISOR_PASSWORD:-lwgo-demo}"
+	bin=$$(mktemp -d); trap 'rm -rf "$$bin"' EXIT; \
+	$(GO) build -o "$$bin/demo" ./test/qemu/cmd/demo; \
+	"$$bin/demo" -kernel "$$kernel" -port "$${DEMO_PORT:-8080}" -password "$${VISOR_PASSWORD:-lwgo-demo}"
