@@ -252,6 +252,47 @@ func TestApps2HTTPDHugeWithCurlAndWget(t *testing.T) {
 	srv.stop()
 }
 
+// TestApps2LwgoCurlFromLwgoHTTPD: lwgo's curl fetches from lwgo's httpd,
+// each its own process on its own TAP in one namespace, the kernel routing
+// between the two subnets: a page, 100 MiB (SHA-256) and three URLs on one
+// kept connection.
+func TestApps2LwgoCurlFromLwgoHTTPD(t *testing.T) {
+	needTier(t)
+	httpd := filepath.Join(buildApps(t), "httpd")
+	curl := filepath.Join(buildApps2(t), "curl")
+	a := newAppNet(t)
+	if err := a.n.Do(func() error { // this namespace's forwarding only
+		return os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1"), 0)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	k := a.n.KernelAddr.Addr().String()
+	srv := a.start("serving http://", httpd, append(a.flags(), "-gw", k, "-q")...)
+	// The client on a second TAP, 198.18.79.0/24, through the kernel.
+	cflags := []string{"-tap", a.n.TAPName + "c", "-host-ip", "198.18.79.1/24", "-ip", "198.18.79.2/24", "-gw", "198.18.79.1"}
+	base := "http://" + a.n.StackAddr.Addr().String()
+	run := func(args ...string) string {
+		t.Helper()
+		return a.mustRun(120*time.Second, curl, append(append([]string{}, cflags...), args...)...)
+	}
+	if out := run("-sS", base+"/"); !strings.Contains(out, "hello, world") {
+		t.Fatalf("page: %q", out)
+	}
+	file := filepath.Join(t.TempDir(), "big")
+	out := run("-sS", "-o", file, "-w", "%{http_code} %{size_download} %{speed_download}", base+"/big?size="+strconv.Itoa(hugeSize))
+	f := strings.Fields(out)
+	if len(f) != 3 || f[0] != "200" || f[1] != strconv.Itoa(hugeSize) || sumFile(t, file) != bigSum(hugeSize) {
+		t.Fatalf("100 MiB: %q", out)
+	}
+	speed, _ := strconv.ParseFloat(f[2], 64)
+	t.Logf("lwgo curl from lwgo httpd through the kernel: 100 MiB at %.0f MB/s", speed/1e6)
+	if out := run("-s", "-o", "/dev/null", "-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code}:%{num_connects} ",
+		base+"/", base+"/big?size=1000", base+"/nope"); out != "200:1 200:0 404:0 " {
+		t.Fatalf("keep-alive: %q", out)
+	}
+	srv.stop()
+}
+
 // dnsmasq starts dnsmasq in a's namespace on the TAP the next program
 // makes, serving DNS (names → the kernel's address, NXDOMAIN for other
 // .test names) and, with dhcp, leases too.
