@@ -49,7 +49,7 @@ func main() {
 	}
 	ap, err := admin.Start(admin.Options{Flags: af, Given: func(n string) bool { return given[n] },
 		ConfigFile: *file, Password: *password, User: *user, InsecureNoAuth: *noAuth, Server: sc,
-		Version: "httpconfig", Context: ctx, Stack: rawapi.Config{PoolBufs: 1024}})
+		Context: ctx, Stack: rawapi.Config{PoolBufs: 1024}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "httpconfig:", err)
 		os.Exit(1)

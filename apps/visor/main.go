@@ -86,7 +86,7 @@ func run(af *appflags.Flags, o options, given map[string]bool, log io.Writer) er
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	opts := admin.Options{Flags: af, Given: func(n string) bool { return given[n] }, ConfigFile: o.file,
-		Password: o.password, User: o.user, InsecureNoAuth: o.noAuth, Version: "visor", Context: ctx,
+		Password: o.password, User: o.user, InsecureNoAuth: o.noAuth, Context: ctx,
 		Stack:    rawapi.Config{PoolBufs: 2048, TCP: rawapi.TCPConfig{MaxPCBs: 512, RcvBuf: 512 << 10}},
 		Server:   admin.ServerConfig{Port: uint16(o.port), MaxConns: o.maxConns, MaxQueued: o.maxQueued},
 		Services: services()}

@@ -96,7 +96,7 @@ const pageHTML = `<!doctype html>
 <meta name=viewport content="width=device-width, initial-scale=1">
 <title>{{.Status.Hostname}} · lwgo visor</title>
 <link rel=stylesheet href=/style.css>
-<header><h1>{{.Status.Hostname}}</h1><p>lwgo visor {{.Version}} · up {{.UptimeHM}}</p></header>
+<header><h1>{{.Status.Hostname}}</h1><p>lwgo visor{{with .Version}} {{.}}{{end}} · up {{.UptimeHM}}</p></header>
 {{with .Notice}}<p class=notice>{{.}}</p>{{end}}
 {{with .Status.LastApply}}<p class=error>Applying the last change failed: {{.}}</p>{{end}}
 
