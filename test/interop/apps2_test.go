@@ -457,6 +457,65 @@ func TestApps2DHCPLeaseCarriesDNS(t *testing.T) {
 		t.Fatalf("visor's status: %v\n%s", err, body)
 	}
 	srv.stop()
+
+	// Switched at run time through the API: static to DHCP (the lease
+	// replaces the address), then back to a static address (the lease is
+	// released).
+	work := t.TempDir()
+	srv = a.start("configuration page at", filepath.Join(dir, "visor"), append(a.flags(), "-password", adminPass, "-q")...)
+	setNet := func(at, body string) {
+		t.Helper()
+		jar, hdr := filepath.Join(work, "jar"), filepath.Join(work, "hdr")
+		a.mustRun(20*time.Second, "curl", "-sS", "-m", "10", "-u", "admin:"+adminPass, "-c", jar, "-D", hdr,
+			"-o", "/dev/null", "http://"+at+"/api/config")
+		h, _ := os.ReadFile(hdr)
+		m := regexp.MustCompile(`(?i)x-csrf-token: ([0-9a-f]{64})`).FindSubmatch(h)
+		if m == nil {
+			t.Fatalf("no token in %q", h)
+		}
+		if code := a.mustRun(20*time.Second, "curl", "-sS", "-m", "10", "-u", "admin:"+adminPass, "-b", jar,
+			"-H", "X-CSRF-Token: "+string(m[1]), "-H", "Content-Type: application/json", "-d", body,
+			"-o", "/dev/null", "-w", "%{http_code}", "http://"+at+"/api/config"); code != "200" {
+			t.Fatalf("%s to %s: %s", body, at, code)
+		}
+	}
+	status := func(at string) (state, addr string) {
+		t.Helper()
+		var st struct {
+			DHCP       *struct{ State string }
+			Interfaces []struct{ Address string }
+		}
+		out, err := a.run(10*time.Second, "curl", "-sS", "-m", "5", "-u", "admin:"+adminPass, "http://"+at+"/api/status")
+		if err != nil || json.Unmarshal([]byte(out), &st) != nil || len(st.Interfaces) != 1 {
+			return "", ""
+		}
+		if st.DHCP != nil {
+			state = st.DHCP.State
+		}
+		return state, st.Interfaces[0].Address
+	}
+	setNet(a.n.StackAddr.Addr().String(), `{"network":{"dhcp":true,"dns":[]}}`)
+	// The TAP's MAC follows its name, so dnsmasq hands out the lease it
+	// gave before.
+	leased := m[1]
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if st, addr := status(leased); st == "BOUND" && addr == leased+"/24" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no lease of %s 30 s after switching to DHCP:\n%s", leased, srv.out.String())
+		}
+	}
+	setNet(leased, `{"network":{"dhcp":false,"address":"198.18.77.3/24","gateway":"`+k+`"}}`)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if st, addr := status("198.18.77.3"); st == "" && addr == "198.18.77.3/24" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not on the static address 10 s after the change")
+		}
+	}
+	srv.stop()
 }
 
 // TestApps2VisorNetns: the main job in host mode. visor -netns makes its
