@@ -19,7 +19,7 @@ UNIT_TIMEOUT ?= 10m
 #   qemu-system-x86_64, xz - the QEMU tier (test/qemu; kernel.sh unpacks the guest kernel)
 PREREQS := gcc:gcc tshark:tshark ip:iproute2 ping:iputils-ping curl:curl socat:socat \
 	nc:netcat-openbsd tcpdump:tcpdump python3:python3 qemu-system-x86_64:qemu-system-x86 xz:xz-utils \
-	tftp:tftp-hpa iperf:iperf wget:wget dnsmasq:dnsmasq-base
+	tftp:tftp-hpa iperf:iperf wget:wget dnsmasq:dnsmasq-base wrk:wrk
 
 banner = @printf '\n==== %s ====\n'
 
