@@ -37,12 +37,21 @@ var (
 	apps2Err  error
 )
 
-// buildApps2 builds dns, curl, httpconfig and visor once per test binary.
+// buildApps2 builds dns, curl, httpconfig and visor once per test binary,
+// into lwgo-apps2-<pid> in the temporary directory; the directories of
+// earlier runs whose process is gone are removed first.
 func buildApps2(t *testing.T) string {
 	t.Helper()
 	apps2Once.Do(func() {
-		apps2Dir, apps2Err = os.MkdirTemp("", "lwgoapps2")
-		if apps2Err != nil {
+		old, _ := filepath.Glob(filepath.Join(os.TempDir(), "lwgo-apps2-*"))
+		for _, d := range old {
+			pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), "lwgo-apps2-"))
+			if err == nil && pid != os.Getpid() && syscall.Kill(pid, 0) == syscall.ESRCH {
+				os.RemoveAll(d)
+			}
+		}
+		apps2Dir = filepath.Join(os.TempDir(), "lwgo-apps2-"+strconv.Itoa(os.Getpid()))
+		if apps2Err = os.MkdirAll(apps2Dir, 0o755); apps2Err != nil {
 			return
 		}
 		out, err := exec.Command("go", "env", "GOMOD").Output()
