@@ -359,7 +359,7 @@ func (l *Layer) process(c *pcb) {
 	}
 	synRexmit := false
 	if c.state == SynReceived {
-		if !in.ack.LessThanEq(c.snd.NXT) || !c.snd.UNA.LessThan(in.ack) {
+		if (!in.ack.LessThanEq(c.snd.NXT) || !c.snd.UNA.LessThan(in.ack)) && !l.adoptCookie(c) {
 			l.sendRST(c.id, in.ack, 0, false) // <SEQ=SEG.ACK><CTL=RST>
 			return
 		}
@@ -860,4 +860,30 @@ func (l *Layer) undelivered(c *pcb) bool {
 		return false
 	}
 	return !c.rcv.ready.empty() || c.flags&(fFinRcvd|fFinDelivered) == fFinRcvd
+}
+
+// adoptCookie handles a race of SYN cookies: a full backlog answered the
+// peer's SYN with a cookie, the peer's retransmitted SYN then found room and
+// made this connection with another ISS, and the peer's ACK answers the
+// cookie. Linux accepts such an ACK as a valid cookie; resetting it would
+// kill a legitimate connection. If the ACK carries a valid cookie for this
+// connection's SYN, the connection takes the cookie as its ISS.
+func (l *Layer) adoptCookie(c *pcb) bool {
+	in := &l.in
+	if c.listener < 0 || l.cfg.Backlog != BacklogSYNCookies || in.seq != c.rcv.NXT {
+		return false
+	}
+	if _, ok := l.checkCookie(c.id, c.rcv.IRS, in.ack-1); !ok {
+		return false
+	}
+	l.stats.SYNCookiesOK++
+	c.snd.ISS = in.ack - 1
+	c.snd.UNA = c.snd.ISS
+	c.snd.NXT, c.snd.MAX = in.ack, in.ack
+	c.snd.bufSeq = in.ack
+	c.flags &^= fRTTiming // the timed SYN-ACK is not the one answered
+	if c.flags&fTimestamps != 0 {
+		c.ts.offset = 0 // the cookie's TSval used the bare clock
+	}
+	return true
 }

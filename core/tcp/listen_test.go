@@ -336,3 +336,38 @@ func TestBindConnectChecks(t *testing.T) {
 	}
 	_ = bytes.Equal
 }
+
+// The race of SYN cookies: a full backlog answers the SYN with a cookie, the
+// peer's retransmitted SYN finds room and gets a normal SYN-ACK with another
+// ISS, and the peer answers the cookie. The ACK carries a valid cookie for
+// the connection's SYN: it must complete the connection, not draw a RST.
+func TestBacklogSYNCookieRaceWithRetransmittedSYN(t *testing.T) {
+	h := newHarness(t, nil)
+	h.listen(1)
+	h.l.lst[0].pending = 1 // the backlog is full for this SYN
+	h.peerSYN()
+	cookie := h.next()
+	if cookie.flags != wire.FlagSYN|wire.FlagACK || h.l.stats.SYNCookiesSent != 1 {
+		t.Fatalf("cookie SYN-ACK: %v", cookie)
+	}
+	h.l.lst[0].pending = 0 // room again
+	h.peerSYN()            // the retransmission
+	normal := h.next()
+	if normal.flags != wire.FlagSYN|wire.FlagACK || normal.seq == cookie.seq {
+		t.Fatalf("second SYN-ACK %v, cookie %v", normal, cookie)
+	}
+	h.iss, h.pnxt = cookie.seq, h.irs+1
+	h.ack(cookie.seq + 1)
+	for _, s := range h.drain() {
+		if s.flags.Has(wire.FlagRST) {
+			t.Fatalf("the cookie's ACK drew a RST: %v", s)
+		}
+	}
+	if len(h.accepted) != 1 || h.accepted[0].c.State() != Established {
+		t.Fatalf("accepted %d connections", len(h.accepted))
+	}
+	h.send(cookie.seq+1, []byte("hi"), 0)
+	if string(h.accepted[0].got) != "hi" {
+		t.Fatalf("got %q after the cookie ACK", h.accepted[0].got)
+	}
+}
