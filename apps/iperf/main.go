@@ -16,12 +16,12 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/lwgo/lwgo/apps/internal/appflags"
+	"github.com/lwgo/lwgo/apps/iperf/iperf2"
 	"github.com/lwgo/lwgo/rawapi"
 )
 
@@ -39,27 +39,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "iperf:", err)
 		os.Exit(1)
 	}
-}
-
-// parseSize parses iperf's sizes: a number with an optional K, M or G.
-func parseSize(s string) (int64, error) {
-	mult := int64(1)
-	switch {
-	case strings.HasSuffix(s, "K"), strings.HasSuffix(s, "k"):
-		mult = 1 << 10
-	case strings.HasSuffix(s, "M"), strings.HasSuffix(s, "m"):
-		mult = 1 << 20
-	case strings.HasSuffix(s, "G"), strings.HasSuffix(s, "g"):
-		mult = 1 << 30
-	}
-	if mult > 1 {
-		s = s[:len(s)-1]
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v < 0 {
-		return 0, fmt.Errorf("bad size %q", s)
-	}
-	return int64(v * float64(mult)), nil
 }
 
 func run(af *appflags.Flags, server bool, host string, port uint16, secs float64, amount, length, format string) error {
@@ -80,7 +59,7 @@ func run(af *appflags.Flags, server bool, host string, port uint16, secs float64
 	}
 	defer n.Close()
 	if server {
-		srv, err := NewServer(n.Stack, port, 16, os.Stdout, format[0])
+		srv, err := iperf2.NewServer(n.Stack, port, 16, os.Stdout, format[0])
 		if err != nil {
 			return err
 		}
@@ -94,19 +73,19 @@ func run(af *appflags.Flags, server bool, host string, port uint16, secs float64
 	if err != nil {
 		return fmt.Errorf("-c %q: want an IPv4 address", host)
 	}
-	cfg := ClientConfig{Server: netip.AddrPortFrom(addr, port), Time: rawapi.Duration(secs * float64(time.Second)),
+	cfg := iperf2.ClientConfig{Server: netip.AddrPortFrom(addr, port), Time: rawapi.Duration(secs * float64(time.Second)),
 		Format: format[0], Out: os.Stdout}
 	if amount != "" {
-		if cfg.Amount, err = parseSize(amount); err != nil {
+		if cfg.Amount, err = iperf2.ParseSize(amount); err != nil {
 			return err
 		}
 	}
-	l, err := parseSize(length)
+	l, err := iperf2.ParseSize(length)
 	if err != nil || l < 1 || l > 1<<24 {
 		return fmt.Errorf("-l %q: want 1 to 16M", length)
 	}
 	cfg.Len = int(l)
-	cl := NewClient(n.Stack, cfg)
+	cl := iperf2.NewClient(n.Stack, cfg)
 	if err := cl.Start(); err != nil {
 		return err
 	}

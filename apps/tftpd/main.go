@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/lwgo/lwgo/apps/internal/appflags"
+	"github.com/lwgo/lwgo/apps/tftpd/tftp"
 	"github.com/lwgo/lwgo/rawapi"
 )
 
@@ -41,7 +42,7 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	cfg := Config{Root: *root, Write: *write, Port: uint16(*port), MaxTransfers: *maxXfers,
+	cfg := tftp.Config{Root: *root, Write: *write, Port: uint16(*port), MaxTransfers: *maxXfers,
 		Timeout: rawapi.Duration(*timeout), Retries: *retries}
 	if !*quiet {
 		cfg.Log = os.Stderr
@@ -52,7 +53,7 @@ func main() {
 	}
 }
 
-func run(af *appflags.Flags, cfg Config) error {
+func run(af *appflags.Flags, cfg tftp.Config) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	n, err := af.Open(appflags.Options{Context: ctx, Config: rawapi.Config{MaxUDPPCBs: cfg.MaxTransfers + 4}})
@@ -61,7 +62,7 @@ func run(af *appflags.Flags, cfg Config) error {
 	}
 	defer n.Close()
 	cfg.MaxBlockSize = n.Netif.MTU - 32 // IPv4 20, UDP 8, TFTP 4: no fragmented blocks
-	srv, err := NewServer(n.Stack, cfg)
+	srv, err := tftp.NewServer(n.Stack, cfg)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package main
+package iperf2
 
 import (
 	"fmt"

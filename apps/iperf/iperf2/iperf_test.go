@@ -1,4 +1,4 @@
-package main
+package iperf2
 
 import (
 	"bytes"
@@ -207,11 +207,11 @@ func TestClientRefused(t *testing.T) {
 
 func TestParseSize(t *testing.T) {
 	for in, want := range map[string]int64{"128K": 128 << 10, "1M": 1 << 20, "2G": 2 << 30, "1000": 1000, "1.5K": 1536} {
-		if got, err := parseSize(in); err != nil || got != want {
-			t.Errorf("parseSize(%q) = %d, %v", in, got, err)
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v", in, got, err)
 		}
 	}
-	if _, err := parseSize("x"); err == nil {
-		t.Error("parseSize(x) accepted")
+	if _, err := ParseSize("x"); err == nil {
+		t.Error("ParseSize(x) accepted")
 	}
 }
