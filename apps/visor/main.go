@@ -20,9 +20,11 @@
 // -config FILE keeps the settings (network, host name, services,
 // password); network flags given on the command line win over the file.
 //
-// Services: the settings' tftpd, httpd and iperf switches are shown, but
-// those servers are not linked in yet (their code is in main packages), so
-// visor refuses to enable them; see services.go.
+// Services: the settings' tftpd and iperf switches start and stop those
+// servers (apps/tftpd/tftp, apps/iperf/iperf2) on visor's stack, in its
+// loop; turning one off closes its endpoints. httpd's switch is shown but
+// refused: httpd is written on the sequential API, which runs the stack's
+// loop itself, so it cannot share visor's; see services.go.
 package main
 
 import (
@@ -87,11 +89,14 @@ func run(af *appflags.Flags, o options, given map[string]bool, log io.Writer) er
 	defer stop()
 	opts := admin.Options{Flags: af, Given: func(n string) bool { return given[n] }, ConfigFile: o.file,
 		Password: o.password, User: o.user, InsecureNoAuth: o.noAuth, Context: ctx,
-		Stack:    rawapi.Config{PoolBufs: 2048, TCP: rawapi.TCPConfig{MaxPCBs: 512, RcvBuf: 512 << 10}},
-		Server:   admin.ServerConfig{Port: uint16(o.port), MaxConns: o.maxConns, MaxQueued: o.maxQueued},
-		Services: services()}
+		// UDP: DHCP, DNS, tftpd's request port and its 16 transfers.
+		Stack:  rawapi.Config{PoolBufs: 2048, MaxUDPPCBs: 24, TCP: rawapi.TCPConfig{MaxPCBs: 512, RcvBuf: 512 << 10}},
+		Server: admin.ServerConfig{Port: uint16(o.port), MaxConns: o.maxConns, MaxQueued: o.maxQueued}}
 	if !o.quiet {
 		opts.Server.Log = log
+		opts.Services = services(log)
+	} else {
+		opts.Services = services(nil)
 	}
 	var ns *netns.Net
 	if o.netns {
@@ -129,6 +134,7 @@ func run(af *appflags.Flags, o options, given map[string]bool, log io.Writer) er
 		return err
 	}
 	defer ap.Close()
+	defer closeServices(opts.Services) // before the stack goes
 	ap.Banner(log, "visor")
 	if ns != nil {
 		user := "-u " + o.user

@@ -2,26 +2,208 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"io"
 
 	"github.com/lwgo/lwgo/apps/httpconfig/admin"
+	"github.com/lwgo/lwgo/apps/iperf/iperf2"
+	"github.com/lwgo/lwgo/apps/tftpd/tftp"
 	"github.com/lwgo/lwgo/rawapi"
 )
 
 // Services are the appliance's servers besides the configuration page, run
 // on the same stack and loop and switched by the settings' "apps" section.
 //
-// A service is an admin.AppService; one that needs the loop's clock (a
-// retransmission timer, say) also implements poller, and visor's loop polls
-// it after the stack. The other engineers' servers (apps/tftpd, apps/iperf,
-// apps/httpd) are main packages and so cannot be linked into visor yet;
-// until they are split into importable packages, visor lists them as
-// missing: the page shows them and refuses to enable them (400), instead
-// of pretending they run.
+// A service is an admin.AppService and an admin.StackService (admin.Start
+// hands it the stack before the first Apply); one that needs the loop's
+// clock (a retransmission timer, say) also implements poller, and visor's
+// loop polls it after the stack. Apply starts a service that the settings
+// enable, restarts it when its settings change, and closes its endpoints
+// when they disable it.
+//
+// tftpd (apps/tftpd/tftp) and iperf (apps/iperf/iperf2's server) are
+// event-driven on the raw API and run here. httpd does not: it is written
+// on the sequential API (rawapi.Seq), whose blocking calls drive the
+// stack's loop themselves (Seq polls the stack and sleeps in its own idle
+// function until the call can return), so it cannot be one more callback of
+// visor's event loop without a thread of its own polling the same stack,
+// which the stack does not allow. visor lists it as missing: the page shows
+// it and refuses to enable it (400), instead of pretending it runs.
 type poller interface {
 	Poll(now rawapi.Time) rawapi.Time
 }
 
-// missing is a service visor was not built with.
+// services returns visor's services; log, when not nil, receives the
+// servers' own logs (tftpd's transfers, iperf's reports).
+func services(log io.Writer) []admin.AppService {
+	return []admin.AppService{
+		&tftpService{log: log},
+		&missing{name: "httpd", field: "apps.httpd.enabled",
+			why: "httpd is written on the sequential API, whose blocking calls run the stack's loop themselves; " +
+				"it cannot share visor's event loop: run apps/httpd on its own stack",
+			on: func(s *admin.Settings) (bool, uint16) { return s.Apps.HTTPD.Enabled, s.Apps.HTTPD.Port }},
+		&iperfService{log: log},
+	}
+}
+
+// closeServices stops the services that run (visor's exit).
+func closeServices(svcs []admin.AppService) {
+	for _, sv := range svcs {
+		if c, ok := sv.(interface{ Close() }); ok {
+			c.Close()
+		}
+	}
+}
+
+// tftpService runs tftp.Server.
+type tftpService struct {
+	s   *rawapi.Stack
+	n   *rawapi.Netif
+	log io.Writer
+	cfg admin.TFTPD // the settings srv runs with
+	srv *tftp.Server
+	err error // of the last start
+}
+
+func (t *tftpService) Name() string { return "tftpd" }
+
+// Attach implements admin.StackService.
+func (t *tftpService) Attach(s *rawapi.Stack, n *rawapi.Netif) { t.s, t.n = s, n }
+
+// Apply implements admin.AppService.
+func (t *tftpService) Apply(s admin.Settings) error {
+	want := s.Apps.TFTPD
+	if t.srv != nil && want == t.cfg {
+		return nil
+	}
+	t.Close()
+	t.err = nil
+	if !want.Enabled {
+		return nil
+	}
+	if t.s == nil {
+		return errors.New("no stack")
+	}
+	cfg := tftp.Config{Root: want.Root, Write: want.Writable, Port: want.Port, MaxTransfers: 16, Log: t.log}
+	if t.n != nil {
+		cfg.MaxBlockSize = t.n.MTU - 32 // IPv4 20, UDP 8, TFTP 4: no fragmented blocks
+	}
+	srv, err := tftp.NewServer(t.s, cfg)
+	if err != nil {
+		t.err = err
+		return err
+	}
+	t.srv, t.cfg = srv, want
+	return nil
+}
+
+// Close stops the server: every transfer is abandoned and the ports close.
+func (t *tftpService) Close() {
+	if t.srv != nil {
+		t.srv.Close()
+		t.srv = nil
+	}
+}
+
+// Poll runs the transfers' retransmission timers.
+func (t *tftpService) Poll(now rawapi.Time) rawapi.Time {
+	if t.srv == nil {
+		return rawapi.Never
+	}
+	return t.srv.Poll(now)
+}
+
+func (t *tftpService) Status(conns []admin.ConnStatus) (admin.ServiceStatus, []admin.ConnStatus) {
+	ss := admin.ServiceStatus{Name: t.Name()}
+	switch {
+	case t.srv != nil:
+		st := t.srv.Stats
+		ss.Enabled, ss.Running, ss.Port = true, true, t.cfg.Port
+		w := "read-only"
+		if t.cfg.Writable {
+			w = "writable"
+		}
+		ss.Detail = fmt.Sprintf("%s (%s); %d transfers now, %d requests, %d completed, %d failed, %d retransmits",
+			t.cfg.Root, w, t.srv.Active(), st.Requests, st.Completed, st.Failed, st.Retransmits)
+	case t.err != nil:
+		ss.Enabled, ss.Detail = true, "not running: "+t.err.Error()
+	}
+	return ss, conns
+}
+
+// iperfService runs iperf2.Server.
+type iperfService struct {
+	s       *rawapi.Stack
+	log     io.Writer
+	port    uint16
+	srv     *iperf2.Server
+	err     error
+	results int
+	bytes   int64
+	tcps    []rawapi.TCP // scratch for Status
+}
+
+func (p *iperfService) Name() string { return "iperf" }
+
+// Attach implements admin.StackService.
+func (p *iperfService) Attach(s *rawapi.Stack, _ *rawapi.Netif) { p.s = s }
+
+// Apply implements admin.AppService.
+func (p *iperfService) Apply(s admin.Settings) error {
+	want := s.Apps.IPerf
+	if p.srv != nil && want.Enabled && want.Port == p.port {
+		return nil
+	}
+	p.Close()
+	p.err = nil
+	if !want.Enabled {
+		return nil
+	}
+	if p.s == nil {
+		return errors.New("no stack")
+	}
+	out := p.log
+	if out == nil {
+		out = io.Discard
+	}
+	srv, err := iperf2.NewServer(p.s, want.Port, 16, out, 'a')
+	if err != nil {
+		p.err = err
+		return err
+	}
+	srv.OnResult = func(r iperf2.Result) {
+		p.results++
+		p.bytes += r.Bytes
+	}
+	p.srv, p.port = srv, want.Port
+	return nil
+}
+
+// Close stops listening and resets the tests in progress.
+func (p *iperfService) Close() {
+	if p.srv != nil {
+		p.srv.Close()
+		p.srv = nil
+	}
+}
+
+func (p *iperfService) Status(conns []admin.ConnStatus) (admin.ServiceStatus, []admin.ConnStatus) {
+	ss := admin.ServiceStatus{Name: p.Name()}
+	switch {
+	case p.srv != nil:
+		ss.Enabled, ss.Running, ss.Port = true, true, p.port
+		ss.Detail = fmt.Sprintf("%d tests done, %d bytes received", p.results, p.bytes)
+		p.tcps = p.srv.Conns(p.tcps[:0])
+		for _, c := range p.tcps {
+			conns = append(conns, admin.ConnInfo("iperf", c))
+		}
+	case p.err != nil:
+		ss.Enabled, ss.Detail = true, "not running: "+p.err.Error()
+	}
+	return ss, conns
+}
+
+// missing is a service visor cannot run.
 type missing struct {
 	name  string
 	field string // the settings field that enables it
@@ -34,32 +216,19 @@ func (m *missing) Name() string { return m.name }
 // Check implements admin.ServiceChecker: enabling it is refused.
 func (m *missing) Check(s *admin.Settings, fe admin.FieldErrors) {
 	if on, _ := m.on(s); on {
-		fe[m.field] = m.name + " is not built into this visor (" + m.why + ")"
+		fe[m.field] = m.name + " cannot run in visor (" + m.why + ")"
 	}
 }
 
 func (m *missing) Apply(s admin.Settings) error {
 	if on, _ := m.on(&s); on {
-		return errors.New("not built into this visor")
+		return errors.New("cannot run in visor")
 	}
 	return nil
 }
 
 func (m *missing) Status(conns []admin.ConnStatus) (admin.ServiceStatus, []admin.ConnStatus) {
-	return admin.ServiceStatus{Name: m.name, Detail: "not built into this visor: " + m.why}, conns
-}
-
-// services returns visor's services.
-func services() []admin.AppService {
-	const why = "its server is in package main; it needs an importable package"
-	return []admin.AppService{
-		&missing{name: "tftpd", field: "apps.tftpd.enabled", why: why,
-			on: func(s *admin.Settings) (bool, uint16) { return s.Apps.TFTPD.Enabled, s.Apps.TFTPD.Port }},
-		&missing{name: "httpd", field: "apps.httpd.enabled", why: why,
-			on: func(s *admin.Settings) (bool, uint16) { return s.Apps.HTTPD.Enabled, s.Apps.HTTPD.Port }},
-		&missing{name: "iperf", field: "apps.iperf.enabled", why: why,
-			on: func(s *admin.Settings) (bool, uint16) { return s.Apps.IPerf.Enabled, s.Apps.IPerf.Port }},
-	}
+	return admin.ServiceStatus{Name: m.name, Detail: "cannot run in visor: " + m.why}, conns
 }
 
 // loop is what visor's hosted.Run polls: the stack, then the services that

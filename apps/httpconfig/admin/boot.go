@@ -139,6 +139,11 @@ func Start(o Options) (*Appliance, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, sv := range o.Services {
+		if ss, ok := sv.(StackService); ok {
+			ss.Attach(n.Stack, n.Netif)
+		}
+	}
 	if err := sys.Apply(Settings{}, s); err != nil {
 		app.lastErr = err.Error()
 	}

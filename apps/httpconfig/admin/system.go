@@ -133,6 +133,12 @@ type ServiceChecker interface {
 	Check(s *Settings, fe FieldErrors)
 }
 
+// StackService is an AppService that runs on the stack: Start hands it
+// the stack and its interface before the first Apply.
+type StackService interface {
+	Attach(s *rawapi.Stack, n *rawapi.Netif)
+}
+
 // StackSystem is the System of an lwgo stack with one interface: it
 // applies the network settings with Stack.SetAddr, a DHCP client and a
 // DNS resolver, and the rest through its AppServices.

@@ -89,6 +89,16 @@ func (srv *Server) Close() {
 	}
 }
 
+// Conns appends the connections of the tests in progress to dst.
+func (srv *Server) Conns(dst []rawapi.TCP) []rawapi.TCP {
+	for i := range srv.conns {
+		if srv.conns[i].used {
+			dst = append(dst, srv.conns[i].c)
+		}
+	}
+	return dst
+}
+
 // Accept implements rawapi.Acceptor.
 func (srv *Server) Accept(l rawapi.TCPListener, c rawapi.TCP, err error) error {
 	if err != nil {
