@@ -45,6 +45,9 @@ type (
 	Buf = pbuf.Buf
 	// Layer selects a buffer's headroom.
 	Layer = pbuf.Layer
+	// Pool is a fixed pool of packet buffers; devices receive into buffers
+	// from the pool the stack hands them.
+	Pool = pbuf.Pool
 	// Time is a monotonic instant in nanoseconds.
 	Time = clock.Time
 	// Duration is a span of time in nanoseconds.
@@ -55,6 +58,14 @@ type (
 	ICMPType = wire.ICMPv4Type
 	// Err is an lwIP-style error value.
 	Err = errs.Err
+)
+
+// Buffer layers (headroom for the headers below).
+const (
+	LayerRaw       = pbuf.LayerRaw
+	LayerLink      = pbuf.LayerLink
+	LayerIP        = pbuf.LayerIP
+	LayerTransport = pbuf.LayerTransport
 )
 
 // Never is the deadline of nothing pending.

@@ -19,6 +19,8 @@ func bulkCases() []benchCase {
 	return []benchCase{
 		{"lwgo-1500", func(r *iter) { lwgoBulk(r, 1500) }, true},
 		{"lwgo-9000", func(r *iter) { lwgoBulk(r, 9000) }, true},
+		{"lwgo2-1500", func(r *iter) { lwgoBulk2(r, 1500) }, true},
+		{"lwgo2-9000", func(r *iter) { lwgoBulk2(r, 9000) }, true},
 		{"gvisor-1500", func(r *iter) { netBulk(r, newGvisorPair(r, 1500)) }, true},
 		{"gvisor-9000", func(r *iter) { netBulk(r, newGvisorPair(r, 9000)) }, true},
 		{"gvisor-65536", func(r *iter) { netBulk(r, newGvisorPair(r, 65536)) }, true},
