@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/lwgo/lwgo/test/qemu/internal/initramfs"
 	"io"
 	"net"
 	"net/http"
@@ -205,9 +206,9 @@ func TestTCPLinuxE1000(t *testing.T) {
 	mod, err := os.ReadFile(ko)
 	need(t, "e1000.ko next to the kernel (kernel.sh extracts it)", err)
 	img, err := buildImage(filepath.Join(work, "init"), "linux-e1000",
-		cpioFile{name: "lib", mode: modeDir | 0o755},
-		cpioFile{name: "lib/modules", mode: modeDir | 0o755},
-		cpioFile{name: "lib/modules/e1000.ko", mode: modeFile | 0o644, data: mod})
+		initramfs.File{Name: "lib", Mode: initramfs.ModeDir | 0o755},
+		initramfs.File{Name: "lib/modules", Mode: initramfs.ModeDir | 0o755},
+		initramfs.File{Name: "lib/modules/e1000.ko", Mode: initramfs.ModeFile | 0o644, Data: mod})
 	if err != nil {
 		t.Fatal(err)
 	}

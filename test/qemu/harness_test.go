@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lwgo/lwgo/test/qemu/internal/initramfs"
 	"io"
 	"os"
 	"os/exec"
@@ -110,26 +111,19 @@ func doSetup() error {
 // /dev/console (the kernel opens it for PID 1 before devtmpfs exists) and
 // the mount points the guest uses. Other appliances (the visor VM) use it
 // with their own /init.
-func buildImage(initPath, name string, extra ...cpioFile) (string, error) {
+func buildImage(initPath, name string, extra ...initramfs.File) (string, error) {
 	bin, err := os.ReadFile(initPath)
 	if err != nil {
 		return "", err
 	}
-	files := []cpioFile{
-		{name: "dev", mode: modeDir | 0o755},
-		{name: "dev/console", mode: modeChr | 0o600, major: 5, minor: 1},
-		{name: "proc", mode: modeDir | 0o755},
-		{name: "sys", mode: modeDir | 0o755},
-		{name: "tmp", mode: modeDir | 0o1777},
-		{name: "init", mode: modeFile | 0o755, data: bin},
-	}
+	files := append(initramfs.Base(), initramfs.File{Name: "init", Mode: initramfs.ModeFile | 0o755, Data: bin})
 	files = append(files, extra...)
 	path := filepath.Join(work, name+".initramfs.gz")
 	f, err := os.Create(path)
 	if err != nil {
 		return "", err
 	}
-	if err := writeInitramfs(f, files); err != nil {
+	if err := initramfs.Write(f, files); err != nil {
 		f.Close()
 		return "", err
 	}

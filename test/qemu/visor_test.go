@@ -5,6 +5,7 @@ package qemu
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/lwgo/lwgo/test/qemu/internal/initramfs"
 	"io"
 	"net/http"
 	"os"
@@ -40,10 +41,10 @@ func TestVisorAppliance(t *testing.T) {
 		t.Fatal(err)
 	}
 	img, err := buildImage(filepath.Join(work, "visorinit"), "visor",
-		cpioFile{name: "visor", mode: modeFile | 0o755, data: visorBin},
-		cpioFile{name: "etc", mode: modeDir | 0o755},
-		cpioFile{name: "etc/visor.args", mode: modeFile | 0o600,
-			data: []byte("-e1000\nauto\n-dhcp\n-password\n" + password + "\n")})
+		initramfs.File{Name: "visor", Mode: initramfs.ModeFile | 0o755, Data: visorBin},
+		initramfs.File{Name: "etc", Mode: initramfs.ModeDir | 0o755},
+		initramfs.File{Name: "etc/visor.args", Mode: initramfs.ModeFile | 0o600,
+			Data: []byte("-e1000\nauto\n-dhcp\n-password\n" + password + "\n")})
 	if err != nil {
 		t.Fatal(err)
 	}
