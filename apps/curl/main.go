@@ -99,6 +99,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "curl: resolver:", err)
 			return ExitFailedInit
 		}
+		if af.DNS == "" {
+			n.AttachDNS(r) // follow the lease's servers across renewals
+		}
 		env.DNS = r
 	}
 	cl := NewClient(env, o)

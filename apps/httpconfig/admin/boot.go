@@ -133,6 +133,9 @@ func Start(o Options) (*Appliance, error) {
 	for i, a := range dns {
 		resolver.SetServer(i, a)
 	}
+	if len(s.Network.DNS) == 0 {
+		n.AttachDNS(resolver) // no configured servers: follow the lease's, renewals included
+	}
 	sys.hostname = s.Hostname
 	app, err := NewApp(Config{User: o.User, InsecureNoAuth: o.InsecureNoAuth, ConfigFile: o.ConfigFile,
 		Port: o.Server.withDefaults().Port, Version: o.Version}, s, sys, n.Stack.Now)

@@ -147,6 +147,8 @@ type Options struct {
 	Context context.Context
 	// DHCPTimeout bounds Open's wait for a lease with -dhcp. Default 30 s.
 	DHCPTimeout time.Duration
+	// Hostname is sent in DHCP requests (option 12). Default "lwgo".
+	Hostname string
 }
 
 // Net is a running stack and what it runs on.
@@ -161,6 +163,10 @@ type Net struct {
 	Addrs Addrs
 	// DHCP is the DHCP client with -dhcp; it renews the lease from Poll.
 	DHCP *rawapi.DHCP
+
+	// dns relays the DNS servers of each new or renewed lease to the
+	// resolver attached with AttachDNS.
+	dns dnsRelay
 
 	ctx      context.Context
 	notified bool // the device wakes us when frames arrive
@@ -256,7 +262,7 @@ func (f *Flags) Open(o Options) (n *Net, err error) {
 	}
 	n.Stack.SetUp(n.Netif)
 	if f.DHCP {
-		if err := n.dhcp(o.DHCPTimeout); err != nil {
+		if err := n.dhcp(o.DHCPTimeout, o.Hostname); err != nil {
 			return n, err
 		}
 	}
@@ -266,11 +272,14 @@ func (f *Flags) Open(o Options) (n *Net, err error) {
 // dhcp runs a DHCP client until it has a lease (polling the stack here,
 // before the program's loop starts) and takes the addresses from it. The
 // client stays registered with the stack and renews the lease from Poll.
-func (n *Net) dhcp(timeout time.Duration) error {
+func (n *Net) dhcp(timeout time.Duration, hostname string) error {
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
-	c, err := rawapi.NewDHCP(n.Stack, n.Netif, rawapi.DHCPConfig{Hostname: "lwgo"})
+	if hostname == "" {
+		hostname = "lwgo"
+	}
+	c, err := rawapi.NewDHCP(n.Stack, n.Netif, rawapi.DHCPConfig{Hostname: hostname, DNS: &n.dns})
 	if err != nil {
 		return fmt.Errorf("-dhcp: %w", err)
 	}
@@ -294,6 +303,35 @@ func (n *Net) dhcp(timeout time.Duration) error {
 			return ErrNoLease
 		}
 		n.Idle(min(next, end))
+	}
+}
+
+// dnsRelay is the DHCP client's DNSSetter: it forwards the lease's DNS
+// servers to whatever resolver the program attached, so a renewal that
+// changes them reaches it.
+type dnsRelay struct{ to rawapi.DNSSetter }
+
+func (d *dnsRelay) SetServer(i int, addr netip.Addr) error {
+	if d.to == nil {
+		return nil
+	}
+	return d.to.SetServer(i, addr)
+}
+
+// AttachDNS makes r follow the DNS servers of the DHCP lease (with -dhcp):
+// those of the current lease now, and those of every renewal later. Without
+// -dhcp it does nothing.
+func (n *Net) AttachDNS(r rawapi.DNSSetter) {
+	n.dns.to = r
+	if n.DHCP == nil {
+		return
+	}
+	if l, ok := n.DHCP.Lease(); ok {
+		for i, a := range l.DNS {
+			if a.IsValid() {
+				r.SetServer(i, a)
+			}
+		}
 	}
 }
 
