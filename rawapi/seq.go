@@ -258,9 +258,9 @@ type seqConn struct {
 	tc    TCP   // the raw handle; zero once the stack has dropped it
 	lst   int16 // listener slot while pending
 	order uint64
-	rq    bufQueue // received data, not yet read
-	eof   bool     // the peer's FIN arrived (after the data in rq)
-	err   error    // the stack ended the connection (after the data in rq)
+	rq    pbuf.Queue // received data, not yet read
+	eof   bool       // the peer's FIN arrived (after the data in rq)
+	err   error      // the stack ended the connection (after the data in rq)
 
 	laddr, raddr netip.AddrPort // kept for after the stack drops the connection
 }
@@ -305,7 +305,7 @@ func (q *Seq) allocConn() *seqConn {
 
 // release frees the slot: queued data goes back to the pool.
 func (c *seqConn) release() {
-	c.rq.freeAll()
+	c.rq.FreeAll()
 	c.state = connFree
 	c.tc = TCP{}
 	c.err = nil
@@ -336,54 +336,16 @@ func (c *seqConn) Recv(tc TCP, p *Buf, err error) error {
 		c.eof = true
 		return nil
 	}
-	if t := c.rq.tail; t != nil && t.Tailroom() >= p.Len() {
+	if t := c.rq.Tail(); t != nil && t.Tailroom() >= p.Len() {
 		copy(t.Append(p.Len()), p.Bytes()) // pack small segments
 		p.Free()
 		return nil
 	}
-	if c.rq.n >= c.q.cfg.RecvQueue {
+	if c.rq.Len() >= c.q.cfg.RecvQueue {
 		return ErrMem
 	}
-	c.rq.push(p)
+	c.rq.Push(p)
 	return nil
-}
-
-// bufQueue is a FIFO of buffers linked through Buf.Next, with its tail
-// exposed for packing.
-type bufQueue struct {
-	head, tail *Buf
-	n          int
-}
-
-func (q *bufQueue) push(b *Buf) {
-	b.Next = nil
-	if q.tail == nil {
-		q.head = b
-	} else {
-		q.tail.Next = b
-	}
-	q.tail = b
-	q.n++
-}
-
-func (q *bufQueue) pop() *Buf {
-	b := q.head
-	if b == nil {
-		return nil
-	}
-	q.head = b.Next
-	if q.head == nil {
-		q.tail = nil
-	}
-	b.Next = nil
-	q.n--
-	return b
-}
-
-func (q *bufQueue) freeAll() {
-	for b := q.pop(); b != nil; b = q.pop() {
-		b.Free()
-	}
 }
 
 // Sent implements TCPHandler.
@@ -646,17 +608,17 @@ func (h SeqConn) Recv(p []byte, timeout Duration) (int, error) {
 	q := h.q
 	deadline := q.deadline(timeout)
 	for first := true; ; first = false {
-		if c.rq.n > 0 {
+		if c.rq.Len() > 0 {
 			n := 0
 			for n < len(p) {
-				b := c.rq.head
+				b := c.rq.Peek()
 				if b == nil {
 					break
 				}
 				k := copy(p[n:], b.Bytes())
 				n += k
 				if k == b.Len() {
-					c.rq.pop().Free()
+					c.rq.Pop().Free()
 				} else {
 					b.Consume(k)
 				}
@@ -687,7 +649,7 @@ func (h SeqConn) RecvBuf(timeout Duration) (*Buf, error) {
 	q := h.q
 	deadline := q.deadline(timeout)
 	for first := true; ; first = false {
-		if b := c.rq.pop(); b != nil {
+		if b := c.rq.Pop(); b != nil {
 			c.tc.Recved(b.Len())
 			return b, nil
 		}
@@ -718,7 +680,7 @@ func (h SeqConn) Buffered() int {
 		return 0
 	}
 	n := 0
-	for b := c.rq.head; b != nil; b = b.Next {
+	for b := c.rq.Peek(); b != nil; b = b.Next {
 		n += b.Len()
 	}
 	return n

@@ -299,6 +299,10 @@ func (q *Queue) Pop() *Buf {
 // Peek returns the first buffer without removing it, or nil.
 func (q *Queue) Peek() *Buf { return q.head }
 
+// Tail returns the last buffer without removing it, or nil: a receiver
+// packs small data into it.
+func (q *Queue) Tail() *Buf { return q.tail }
+
 // FreeAll frees every queued buffer and empties the queue.
 func (q *Queue) FreeAll() {
 	for b := q.Pop(); b != nil; b = q.Pop() {
