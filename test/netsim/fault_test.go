@@ -159,7 +159,7 @@ func runFaultCase(t *testing.T, fc faultCase) {
 	g := newGen(0xfa017)
 	var sz [8]byte
 	for i := range faultSmallConns {
-		g.fill(sz[:])
+		g.Fill(sz[:])
 		up := int64(16<<10) + int64(uint32(sz[0])|uint32(sz[1])<<8)%(48<<10+1)
 		down := int64(16<<10) + int64(uint32(sz[2])|uint32(sz[3])<<8)%(48<<10+1)
 		pattern := i % numPatterns

@@ -69,7 +69,7 @@ func parallel(t *testing.T, s *sim, n int, bound rawapi.Duration) rawapi.Duratio
 	var sizes [8]byte
 	const pollEvery = 10 * rawapi.Millisecond
 	for i := range conns {
-		g.fill(sizes[:])
+		g.Fill(sizes[:])
 		up := int64(16<<10) + int64(uint32(sizes[0])|uint32(sizes[1])<<8|uint32(sizes[2])<<16)%(48<<10+1)
 		down := int64(16<<10) + int64(uint32(sizes[3])|uint32(sizes[4])<<8|uint32(sizes[5])<<16)%(48<<10+1)
 		pattern := i % numPatterns

@@ -2,9 +2,9 @@ package netsim
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/lwgo/lwgo/test/internal/stream"
 	"hash"
 	"net/netip"
 	"strings"
@@ -363,43 +363,11 @@ func (s *sim) dial(p *peer) uint16 {
 	return c.LocalAddr().Port()
 }
 
-// gen is a deterministic byte stream (xorshift64*), generated a word at a
-// time, so each end can produce or check any length in any pieces.
-type gen struct {
-	x    uint64
-	w    uint64 // unused bytes of the last word, low byte first
-	left int
-}
+// gen is the deterministic byte stream of test/internal/stream: each end
+// can produce or check any length in any pieces.
+type gen = stream.Gen
 
-func newGen(seed uint64) gen { return gen{x: seed*0x9e3779b97f4a7c15 | 1} }
-
-func (g *gen) word() uint64 {
-	g.x ^= g.x >> 12
-	g.x ^= g.x << 25
-	g.x ^= g.x >> 27
-	return g.x * 0x2545f4914f6cdd1d
-}
-
-// fill writes the next len(p) bytes of the stream into p.
-func (g *gen) fill(p []byte) {
-	i := 0
-	for ; i < len(p) && g.left > 0; i++ {
-		p[i] = byte(g.w)
-		g.w >>= 8
-		g.left--
-	}
-	for ; i+8 <= len(p); i += 8 {
-		binary.LittleEndian.PutUint64(p[i:], g.word())
-	}
-	if i < len(p) {
-		g.w, g.left = g.word(), 8
-		for ; i < len(p); i++ {
-			p[i] = byte(g.w)
-			g.w >>= 8
-			g.left--
-		}
-	}
-}
+func newGen(seed uint64) gen { return *stream.New(seed) }
 
 // flow is what one end sends and what it expects to receive.
 type flow struct {
@@ -467,7 +435,7 @@ func (p *peer) pump(c rawapi.TCP) {
 			break
 		}
 		buf := p.s.scratch[:n]
-		p.tx.fill(buf)
+		p.tx.Fill(buf)
 		if err := c.Write(buf, 0); err != nil {
 			p.s.t.Errorf("%s: Write of %d bytes, no more than SendBuffer, failed: %v", p.name, n, err)
 			return
@@ -547,7 +515,7 @@ func (p *peer) Recv(c rawapi.TCP, b *rawapi.Buf, err error) error {
 	p.rxHash.Write(data)
 	if p.badAt < 0 {
 		want := p.s.scratch[:len(data)] // not in use: Recv never runs inside pump
-		p.rx.fill(want)
+		p.rx.Fill(want)
 		for i := range data {
 			if data[i] != want[i] {
 				p.badAt = p.rcvd + int64(i)

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lwgo/lwgo/test/qemu/internal/stream"
+	"github.com/lwgo/lwgo/test/internal/stream"
 )
 
 // TestPingGateway: lwgo on QEMU's hermetic user network takes a DHCP lease

@@ -3,9 +3,9 @@ package xcheck
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/lwgo/lwgo/test/internal/stream"
 	"hash"
 	"io"
 	mrand "math/rand"
@@ -431,43 +431,11 @@ func (tp *tcpPair) dumpTCP() string {
 	return b.String()
 }
 
-// gen is a deterministic byte stream (xorshift64*), generated a word at a
-// time, so either end can produce or check any length in any pieces.
-type gen struct {
-	x    uint64
-	w    uint64
-	left int
-}
+// gen is the deterministic byte stream of test/internal/stream: each end
+// can produce or check any length in any pieces.
+type gen = stream.Gen
 
-func newGen(seed uint64) gen { return gen{x: seed*0x9e3779b97f4a7c15 | 1} }
-
-func (g *gen) word() uint64 {
-	g.x ^= g.x >> 12
-	g.x ^= g.x << 25
-	g.x ^= g.x >> 27
-	return g.x * 0x2545f4914f6cdd1d
-}
-
-// fill writes the next len(p) bytes of the stream into p.
-func (g *gen) fill(p []byte) {
-	i := 0
-	for ; i < len(p) && g.left > 0; i++ {
-		p[i] = byte(g.w)
-		g.w >>= 8
-		g.left--
-	}
-	for ; i+8 <= len(p); i += 8 {
-		binary.LittleEndian.PutUint64(p[i:], g.word())
-	}
-	if i < len(p) {
-		g.w, g.left = g.word(), 8
-		for ; i < len(p); i++ {
-			p[i] = byte(g.w)
-			g.w >>= 8
-			g.left--
-		}
-	}
-}
+func newGen(seed uint64) gen { return *stream.New(seed) }
 
 // checker compares received bytes with the expected stream and hashes them.
 type checker struct {
@@ -489,7 +457,7 @@ func (c *checker) add(p []byte) {
 			c.want = make([]byte, len(p))
 		}
 		w := c.want[:len(p)]
-		c.g.fill(w)
+		c.g.Fill(w)
 		for i := range p {
 			if p[i] != w[i] {
 				c.badAt = c.n + int64(i)
@@ -552,7 +520,7 @@ func (p *lwConn) pump(c tcp.Conn) {
 			break
 		}
 		buf := p.tp.scratch[:n]
-		p.tx.fill(buf)
+		p.tx.Fill(buf)
 		if err := c.Write(buf, 0); err != nil {
 			p.tp.t.Errorf("%s: Write of %d bytes, no more than SendBuffer, failed: %v", p.name, n, err)
 			return
@@ -703,7 +671,7 @@ func (c *gvConn) writer() {
 	buf := make([]byte, 64<<10)
 	for left := c.send; left > 0 && c.writeErr == nil; {
 		n := int(min(left, int64(len(buf))))
-		g.fill(buf[:n])
+		g.Fill(buf[:n])
 		h.Write(buf[:n])
 		left -= int64(n)
 		for off := 0; off < n; {

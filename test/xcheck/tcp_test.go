@@ -254,7 +254,7 @@ func parallelSpecs(n int) [][2]flow {
 	var b [8]byte
 	specs := make([][2]flow, n)
 	for i := range specs {
-		g.fill(b[:])
+		g.Fill(b[:])
 		up := int64(16<<10) + int64(uint32(b[0])|uint32(b[1])<<8)%(48<<10+1)
 		down := int64(16<<10) + int64(uint32(b[2])|uint32(b[3])<<8)%(48<<10+1)
 		specs[i][0], specs[i][1] = flows(i, up, down, i%numPatterns)

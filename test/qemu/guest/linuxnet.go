@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lwgo/lwgo/test/qemu/internal/stream"
+	"github.com/lwgo/lwgo/test/internal/stream"
 )
 
 // linuxTCP is the comparison case: the same TCP exchange as the tcp case,

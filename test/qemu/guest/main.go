@@ -58,7 +58,7 @@ import (
 	"github.com/lwgo/lwgo/platform/hosted"
 	"github.com/lwgo/lwgo/platform/pci/sysfs"
 	"github.com/lwgo/lwgo/rawapi"
-	"github.com/lwgo/lwgo/test/qemu/internal/stream"
+	"github.com/lwgo/lwgo/test/internal/stream"
 )
 
 func main() {

@@ -1,7 +1,7 @@
-// Package stream is the deterministic byte stream both ends of the QEMU
-// tier's TCP case generate and check: xorshift64* words, little-endian, so
-// either end can produce or verify any length in any pieces without holding
-// the data.
+// Package stream is the deterministic byte stream that both ends of the
+// transfer tests (test/netsim, test/xcheck, the QEMU tier's TCP case)
+// generate and check: xorshift64* words, little-endian, so either end can
+// produce or verify any length in any pieces without holding the data.
 package stream
 
 import "encoding/binary"
