@@ -118,7 +118,14 @@ type ipParams struct {
 	tos      uint8
 	df       bool
 	netif    *netif.Netif // nil: route by dst
-	noFrag   bool         // the caller's length never needs fragmenting
+
+	// The route, filled in by the first ipPrepare so that the layers a
+	// datagram passes through (UDP needs the source for its checksum, then
+	// IP output, then fragmentation) look it up once.
+	routed  bool
+	out     *netif.Netif
+	nexthop wire.IPv4Addr
+	local   bool // to one of our own addresses: through the loop queue
 }
 
 // route picks the interface and next hop for dst (RFC 1122 §3.3.1.1: local
@@ -222,7 +229,6 @@ func (s *Stack) ipOutputParts(hdr, payload []byte, p *ipParams) error {
 			return errs.ErrVal // an MTU larger than a buffer: AddNetif prevents it
 		}
 		// A local datagram larger than a buffer: fragment it through the loop.
-		n = s.localNetif(p.dst)
 	}
 	return s.ipFragment(n, nexthop, hdr, payload, p)
 }
@@ -230,6 +236,9 @@ func (s *Stack) ipOutputParts(hdr, payload []byte, p *ipParams) error {
 // ipPrepare routes p, fills in its source and TTL, and reports whether the
 // destination is one of our own addresses (delivered through the loop queue).
 func (s *Stack) ipPrepare(p *ipParams) (n *netif.Netif, nexthop wire.IPv4Addr, local bool, err error) {
+	if p.routed {
+		return p.out, p.nexthop, p.local, nil
+	}
 	if p.ttl == 0 {
 		p.ttl = s.cfg.TTL
 	}
@@ -237,6 +246,7 @@ func (s *Stack) ipPrepare(p *ipParams) (n *netif.Netif, nexthop wire.IPv4Addr, l
 		if p.src.IsUnspecified() {
 			p.src = p.dst
 		}
+		p.routed, p.out, p.nexthop, p.local = true, ln, p.dst, true
 		return ln, p.dst, true, nil
 	}
 	n, nexthop, err = s.route(p.dst, p.netif)
@@ -251,6 +261,7 @@ func (s *Stack) ipPrepare(p *ipParams) (n *netif.Netif, nexthop wire.IPv4Addr, l
 			return nil, nexthop, false, errs.ErrRoute
 		}
 	}
+	p.routed, p.out, p.nexthop, p.local = true, n, nexthop, false
 	return n, nexthop, false, nil
 }
 
@@ -280,7 +291,7 @@ func (s *Stack) ipFragment(n *netif.Netif, nexthop wire.IPv4Addr, hdr, payload [
 	}
 	total := len(hdr) + len(payload)
 	step := (n.MTU - wire.IPv4MinHeaderLen) &^ 7
-	local := s.localNetif(p.dst) != nil && p.netif == nil
+	local := p.local
 	for off := 0; off < total; off += step {
 		chunk := min(step, total-off)
 		b := s.alloc(pbuf.LayerIP, chunk, &s.stats.IPFrag)
