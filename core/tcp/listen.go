@@ -372,7 +372,7 @@ func (l *Layer) cookieAccept(li int, id tuple) bool {
 	if c.flags&fWScale == 0 {
 		c.rcv.scale = 0
 	}
-	c.flags |= fFromCookie | fAcceptOwed
+	c.flags |= fAcceptOwed
 	c.rcv.IRS = in.seq - 1
 	c.rcv.NXT = in.seq
 	c.rcv.adv = in.seq.Add(wire.Size(min(l.cfg.RcvBuf, 0xffff)))

@@ -104,7 +104,7 @@ func (l *Layer) output(c *pcb) {
 			break
 		}
 	}
-	if !sent && c.flags&(fAckNow|fWndUpdate) != 0 {
+	if !sent && c.flags&fAckNow != 0 {
 		l.sendData(c, c.ackSeq(), 0, 0, wire.FlagACK)
 	}
 }
@@ -214,7 +214,7 @@ func (l *Layer) sendData(c *pcb, seq wire.Seq, off, n int, flags wire.TCPFlags) 
 	l.transmit(b, c.id, c.tos)
 	l.stats.Xmit++
 	c.ts.lastAckSent = c.rcv.NXT
-	c.flags &^= fAckNow | fAckDelay | fWndUpdate
+	c.flags &^= fAckNow | fAckDelay
 	c.ackAt = clock.Never
 	c.rcv.segs = 0
 	if n > 0 || flags.Has(wire.FlagFIN) {

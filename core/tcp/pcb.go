@@ -42,8 +42,6 @@ const (
 	fAcceptOwed                         // Accept callback to deliver
 	fRTTiming                           // timing rtt.seq (no timestamps)
 	fRexmit                             // a retransmission happened since snd.UNA last moved (Karn)
-	fWndUpdate                          // a window update is owed
-	fFromCookie                         // created by a SYN cookie
 	fNewConn                            // fresh from NewConn, not yet connected or listening
 	fForce                              // output ignores sender SWS avoidance once (override timeout)
 )
