@@ -273,6 +273,11 @@ func FuzzReassembly(f *testing.F) {
 				more = !more
 				consistent = false
 			}
+			if !more && end != total {
+				// A last fragment that ends elsewhere (an empty one far out,
+				// say) contradicts the others: the stack must drop the datagram.
+				consistent = false
+			}
 			payload := make([]byte, end-off)
 			for i := range payload {
 				if off+i < total {
