@@ -26,6 +26,14 @@ type Config struct {
 	// from New on.
 	Pool *pbuf.Pool
 
+	// TSOBufs is the number of super-segment buffers (64 KiB each) for TCP
+	// segmentation offload, used on interfaces whose device offers it
+	// (netif.Caps.TSOMax with TxChecksumOffload). They are allocated when the
+	// first such interface is added; without them, or when all are in use,
+	// TCP sends MSS-sized segments. Default 16 (about 1 MiB); negative: no
+	// TSO.
+	TSOBufs int
+
 	// RxBatch is the number of frames asked of a device per Receive call.
 	// Default 32.
 	RxBatch int
@@ -115,6 +123,7 @@ func (c Config) withDefaults() Config {
 	}
 	def(&c.PoolBufs, 512)
 	def(&c.PoolBufSize, 2048)
+	def(&c.TSOBufs, 16)
 	def(&c.RxBatch, 32)
 	def(&c.RxBudget, 256)
 	def(&c.TxBatch, 32)

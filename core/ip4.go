@@ -182,7 +182,28 @@ func (s *Stack) ipOutput(b *pbuf.Buf, p *ipParams) error {
 		b.Free()
 		return err
 	}
-	if !local && b.Len()+wire.IPv4MinHeaderLen > n.MTU {
+	segs := 1
+	if b.GSOSize != 0 || b.Flags&pbuf.TxL4ChecksumPartial != 0 {
+		// TCP counted on the device of the route it was opened on
+		// (tcp.Route); should the route have moved since, finish the
+		// checksum here, and drop a super-segment the device cannot take.
+		caps := n.Dev.Caps()
+		if local || !caps.TxChecksumOffload {
+			b.Flags &^= pbuf.TxL4ChecksumPartial
+			t := wire.TCP(b.Bytes())
+			t.SetChecksum(0)
+			t.SetChecksum(wire.Fold(wire.Checksum(t, wire.PseudoHeaderSum(p.src, p.dst, wire.ProtoTCP, len(t)))))
+		}
+		if b.GSOSize != 0 {
+			if local || caps.TSOMax < b.Len()+wire.IPv4MinHeaderLen || !caps.TxChecksumOffload {
+				s.stats.IP.Err++
+				b.Free()
+				return errs.ErrIf
+			}
+			segs = (b.Len() - wire.TCP(b.Bytes()).HeaderLen() + int(b.GSOSize) - 1) / int(b.GSOSize)
+		}
+	}
+	if !local && b.GSOSize == 0 && b.Len()+wire.IPv4MinHeaderLen > n.MTU {
 		err := s.ipFragment(n, nexthop, nil, b.Bytes(), p)
 		b.Free()
 		return err
@@ -194,7 +215,7 @@ func (s *Stack) ipOutput(b *pbuf.Buf, p *ipParams) error {
 		return errs.ErrBuf
 	}
 	s.encodeIP(h, b.Len(), 0, false, p)
-	s.ipID++
+	s.ipID += uint16(segs) // the device numbers a super-segment's datagrams from this ID on
 	if local {
 		return s.loopOutput(b)
 	}

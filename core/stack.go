@@ -20,6 +20,7 @@ type Stack struct {
 	reassPool *pbuf.Pool // one slot per datagram under reassembly
 
 	netifs []netif.Netif // len = number added; cap = MaxNetifs; never reallocated
+	tso    *pbuf.Pool    // TSO super-segment buffers (Config.TSOBufs); nil until a TSO device is added
 	txq    [][]*pbuf.Buf // per netif: frames gathered for one Transmit
 	rx     []*pbuf.Buf   // receive scratch, RxBatch long
 
@@ -137,14 +138,32 @@ func (s *Stack) AddNetif(dev netif.Device, c NetifConfig) (*netif.Netif, error) 
 	if n.Name == "" {
 		n.Name = "if" + strconv.Itoa(idx)
 	}
-	if !dev.Caps().NoARP {
+	caps := dev.Caps()
+	if !caps.NoARP {
 		n.Flags |= netif.FlagARP
 	}
 	if err := s.SetAddr(n, c.Addr, c.Gateway); err != nil {
 		s.netifs = s.netifs[:idx]
 		return nil, err
 	}
+	if caps.TSOMax > mtu && caps.TxChecksumOffload && s.cfg.TSOBufs > 0 && s.tso == nil {
+		s.tso = pbuf.NewPool(s.cfg.TSOBufs, tsoBufSize)
+		s.tcp.SetGSOPool(s.tso)
+	}
 	return n, nil
+}
+
+// tsoBufSize is the size of a super-segment buffer: the largest IPv4
+// datagram behind pbuf.LayerLink headroom, rounded up.
+const tsoBufSize = 64<<10 + 128
+
+// tsoMax returns the largest datagram n's device segments, 0 for none.
+func (s *Stack) tsoMax(n *netif.Netif) int {
+	caps := n.Dev.Caps()
+	if s.tso == nil || !caps.TxChecksumOffload || caps.TSOMax <= n.MTU {
+		return 0
+	}
+	return min(caps.TSOMax, wire.IPv4MaxTotalLen)
 }
 
 // Netifs returns the interfaces. The slice and its elements belong to the stack.

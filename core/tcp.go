@@ -26,19 +26,16 @@ func (o *tcpOut) OutputTCP(b *pbuf.Buf, src, dst wire.IPv4Addr, tos, ttl uint8) 
 }
 
 // RouteTCP implements tcp.Output.
-func (o *tcpOut) RouteTCP(dst wire.IPv4Addr) (wire.IPv4Addr, int, error) {
+func (o *tcpOut) RouteTCP(dst wire.IPv4Addr) (tcp.Route, error) {
 	s := (*Stack)(o)
 	if n := s.localNetif(dst); n != nil {
-		return dst, n.MTU, nil
+		return tcp.Route{Src: dst, MTU: n.MTU}, nil // through the loop queue: no device
 	}
 	n, _, err := s.route(dst, nil)
-	if err != nil {
-		return wire.IPv4Addr{}, 0, errs.ErrRoute
+	if err != nil || !n.HasAddr() {
+		return tcp.Route{}, errs.ErrRoute
 	}
-	if !n.HasAddr() {
-		return wire.IPv4Addr{}, 0, errs.ErrRoute
-	}
-	return n.Addr, n.MTU, nil
+	return tcp.Route{Src: n.Addr, MTU: n.MTU, TSOMax: s.tsoMax(n), TxCsum: n.Dev.Caps().TxChecksumOffload}, nil
 }
 
 // IsLocalAddr implements tcp.Output.

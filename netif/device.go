@@ -44,9 +44,15 @@ type Caps struct {
 	// (pbuf.RxIPv4ChecksumOK, pbuf.RxL4ChecksumOK); unmarked ones are
 	// verified in software.
 	RxChecksum bool
-	// TxChecksumOffload: the device computes IPv4, UDP and TCP checksums on
-	// transmit. (Reserved: the stack currently always computes them.)
+	// TxChecksumOffload: the device completes the TCP checksum of frames
+	// flagged pbuf.TxL4ChecksumPartial (the stack leaves the pseudo-header
+	// sum in the field). IPv4 header checksums are always the stack's.
 	TxChecksumOffload bool
+	// TSOMax, when not 0, is the largest IPv4 datagram (at most 65535 bytes)
+	// the device accepts with pbuf.Buf.GSOSize set and cuts into MTU-sized
+	// TCP segments itself (TCP segmentation offload). It needs
+	// TxChecksumOffload: such frames are always checksum-partial.
+	TSOMax int
 	// NoARP: the device has no link neighbours to resolve (loopback); frames
 	// go out addressed to the device's own MAC.
 	NoARP bool

@@ -47,6 +47,11 @@ const (
 	RxL4ChecksumOK
 	// LinkBroadcast: the frame arrived as a link-layer broadcast or multicast.
 	LinkBroadcast
+	// TxL4ChecksumPartial: the TCP checksum field of this IPv4 frame holds
+	// only the pseudo-header sum (over the full TCP length, as Linux's
+	// CHECKSUM_PARTIAL); the device completes it. The stack sets it only for
+	// a device whose Caps offer TxChecksumOffload.
+	TxL4ChecksumPartial
 )
 
 // Buf is one packet buffer: a slot of a Pool with a window [off, end) of
@@ -61,6 +66,10 @@ type Buf struct {
 
 	// Flags carry device metadata; Alloc clears them.
 	Flags Flags
+	// GSOSize, when not 0, asks the device to cut this IPv4/TCP frame into
+	// segments of GSOSize payload bytes (TSO); the frame may then exceed the
+	// MTU, up to the device's Caps.TSOMax. Alloc clears it.
+	GSOSize uint16
 	// Next links the buffer into its current owner's queue (see Queue). It is
 	// the owner's to use and is nil when the buffer is allocated.
 	Next *Buf
@@ -181,7 +190,7 @@ func (b *Buf) Clone() (*Buf, error) {
 	}
 	c.off, c.end = b.off, b.end
 	copy(c.mem[c.off:c.end], b.mem[b.off:b.end])
-	c.Flags = b.Flags
+	c.Flags, c.GSOSize = b.Flags, b.GSOSize
 	return c, nil
 }
 
@@ -238,6 +247,7 @@ func (p *Pool) get() (*Buf, error) {
 	p.free = p.free[:n-1]
 	b.ref = 1
 	b.Flags = 0
+	b.GSOSize = 0
 	b.Next = nil
 	return b, nil
 }

@@ -297,10 +297,11 @@ func (h Conn) Connect(raddr netip.AddrPort) error {
 	if dst.IsUnspecified() || dst.IsBroadcast() || dst.IsMulticast() {
 		return errs.ErrVal
 	}
-	src, mtu, err := l.out.RouteTCP(dst)
+	rt, err := l.out.RouteTCP(dst)
 	if err != nil {
 		return errs.ErrRoute
 	}
+	src := rt.Src
 	if !c.id.local.IsUnspecified() {
 		src = c.id.local
 	}
@@ -319,7 +320,7 @@ func (h Conn) Connect(raddr netip.AddrPort) error {
 	c.id = id
 	c.flags &^= fNewConn
 	c.flags |= fActiveOpen
-	l.initSend(c, mtu)
+	l.initSend(c, rt)
 	c.snd.ISS = l.isn(id)
 	c.snd.UNA, c.snd.NXT, c.snd.MAX = c.snd.ISS, c.snd.ISS, c.snd.ISS
 	c.snd.bufSeq = c.snd.ISS + 1
@@ -330,10 +331,18 @@ func (h Conn) Connect(raddr netip.AddrPort) error {
 	return nil
 }
 
-// initSend sets the receive window, window scale and MSS for a new
-// connection whose route has the given MTU.
-func (l *Layer) initSend(c *pcb, mtu int) {
-	c.rcv.mss = uint32(min(l.cfg.MSS, mtu-wire.IPv4MinHeaderLen-wire.TCPMinHeaderLen))
+// initSend sets the receive window, window scale, MSS and offloads for a
+// new connection on route rt.
+func (l *Layer) initSend(c *pcb, rt Route) {
+	c.rcv.mss = uint32(min(l.cfg.MSS, rt.MTU-wire.IPv4MinHeaderLen-wire.TCPMinHeaderLen))
+	c.snd.tsoMax = 0
+	c.flags &^= fTxCsum
+	if rt.TxCsum {
+		c.flags |= fTxCsum
+		if l.gso != nil && rt.TSOMax > rt.MTU {
+			c.snd.tsoMax = uint16(min(rt.TSOMax, 0xffff))
+		}
+	}
 	c.snd.mss = min(c.rcv.mss, wire.TCPDefaultMSS) // until the peer's MSS option says more
 	c.rcv.wnd = uint32(l.cfg.RcvBuf)
 	if !l.cfg.NoWindowScale {

@@ -128,6 +128,8 @@ type fakeOut struct {
 	addr     wire.IPv4Addr
 	mtu      int
 	routeErr bool
+	tsoMax   int  // Route.TSOMax offered
+	txCsum   bool // Route.TxCsum offered
 	record   bool
 	segs     []outSeg // recorded and not yet expected
 	count    int      // segments sent in total
@@ -164,11 +166,11 @@ func (o *fakeOut) OutputTCP(b *pbuf.Buf, src, dst wire.IPv4Addr, tos, ttl uint8)
 }
 
 // RouteTCP implements Output.
-func (o *fakeOut) RouteTCP(dst wire.IPv4Addr) (wire.IPv4Addr, int, error) {
+func (o *fakeOut) RouteTCP(dst wire.IPv4Addr) (Route, error) {
 	if o.routeErr {
-		return wire.IPv4Addr{}, 0, errs.ErrRoute
+		return Route{}, errs.ErrRoute
 	}
-	return o.addr, o.mtu, nil
+	return Route{Src: o.addr, MTU: o.mtu, TSOMax: o.tsoMax, TxCsum: o.txCsum}, nil
 }
 
 // IsLocalAddr implements Output.

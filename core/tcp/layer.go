@@ -13,6 +13,7 @@ type Layer struct {
 	cfg  Config
 	out  Output
 	pool *pbuf.Pool
+	gso  *pbuf.Pool // super-segment buffers for TSO routes; nil: no TSO
 
 	pcbs []pcb
 	free []int32 // free pcb slots (stack)
@@ -128,6 +129,11 @@ func (l *Layer) random() uint64 {
 	l.rnd ^= l.rnd >> 27
 	return l.rnd * 0x2545f4914f6cdd1d
 }
+
+// SetGSOPool gives the engine buffers for TSO super-segments (slots of up
+// to 64 KiB plus headroom). Connections opened after it use TSO on routes
+// whose device offers it (Route.TSOMax).
+func (l *Layer) SetGSOPool(p *pbuf.Pool) { l.gso = p }
 
 // SetNow sets the time the engine works with; the stack calls it before
 // Input and Timer.

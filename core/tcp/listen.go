@@ -232,7 +232,7 @@ func (l *Layer) listenInput(li int) {
 		}
 		return
 	}
-	_, mtu, err := l.out.RouteTCP(in.src)
+	rt, err := l.out.RouteTCP(in.src)
 	if err != nil {
 		l.release(c)
 		return
@@ -241,7 +241,7 @@ func (l *Layer) listenInput(li int) {
 	c.listener = int16(li)
 	c.tos = s.tos
 	s.pending++
-	l.initSend(c, mtu)
+	l.initSend(c, rt)
 	l.synOptions(c)
 	c.rcv.IRS = in.seq
 	c.rcv.NXT = in.seq + 1
@@ -285,11 +285,11 @@ func (l *Layer) synOptions(c *pcb) {
 // sendCookie answers a SYN with a stateless SYN-ACK.
 func (l *Layer) sendCookie(id tuple) {
 	in := &l.in
-	_, mtu, err := l.out.RouteTCP(in.src)
+	rt, err := l.out.RouteTCP(in.src)
 	if err != nil {
 		return
 	}
-	mss := uint16(min(l.cfg.MSS, mtu-wire.IPv4MinHeaderLen-wire.TCPMinHeaderLen))
+	mss := uint16(min(l.cfg.MSS, rt.MTU-wire.IPv4MinHeaderLen-wire.TCPMinHeaderLen))
 	peer := uint16(wire.TCPDefaultMSS)
 	if in.opts.MSS != 0 {
 		peer = in.opts.MSS
@@ -341,7 +341,7 @@ func (l *Layer) cookieAccept(li int, id tuple) bool {
 		l.stats.ListenDrops++
 		return true // drop; the peer's retransmission may find room
 	}
-	_, mtu, err := l.out.RouteTCP(in.src)
+	rt, err := l.out.RouteTCP(in.src)
 	if err != nil {
 		l.release(c)
 		return true
@@ -350,7 +350,7 @@ func (l *Layer) cookieAccept(li int, id tuple) bool {
 	c.id = id
 	c.listener = int16(li)
 	c.tos = l.lst[li].tos
-	l.initSend(c, mtu)
+	l.initSend(c, rt)
 	c.snd.mss = min(uint32(mss), c.rcv.mss)
 	c.rcv.scale = 0
 	if in.opts.HasTimestamps && !l.cfg.NoTimestamps {

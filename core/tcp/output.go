@@ -36,6 +36,7 @@ func (l *Layer) output(c *pcb) {
 	}
 	mss := c.segMSS()
 	for {
+		maxSeg := l.maxSegment(c, mss)
 		off := int(c.snd.NXT.Sub(c.snd.bufSeq))
 		if c.synUnacked() {
 			break
@@ -52,7 +53,13 @@ func (l *Layer) output(c *pcb) {
 		if wnd > inflight {
 			usable = int(wnd - inflight)
 		}
-		n := min(avail, int(mss), usable)
+		n := min(avail, maxSeg, usable)
+		if n > int(mss) && n%int(mss) != 0 && (n < avail || c.flags&(fNoDelay|fFinQueued) == 0) {
+			// A super-segment carries only full segments, unless its tail
+			// is the queue's end and Nagle would let it go: the same
+			// segments as without TSO.
+			n -= n % int(mss)
+		}
 		if avail <= 0 {
 			n = 0 // a bare FIN: it needs no window
 		} else if n <= 0 {
@@ -107,6 +114,17 @@ func (l *Layer) output(c *pcb) {
 	if !sent && c.flags&fAckNow != 0 {
 		l.sendData(c, c.ackSeq(), 0, 0, wire.FlagACK)
 	}
+}
+
+// maxSegment returns the most payload one output segment may carry: the MSS,
+// or with TSO as many whole MSS as the device's largest datagram holds
+// beside the headers (options at their largest).
+func (l *Layer) maxSegment(c *pcb, mss uint32) int {
+	if c.snd.tsoMax == 0 || l.gso == nil || l.gso.Available() == 0 {
+		return int(mss) // no TSO, or its buffers are all out: plain segments
+	}
+	seg := min(int(c.snd.tsoMax)-wire.IPv4MinHeaderLen, l.gso.SlotSize()-pbuf.LayerIP.Headroom())
+	return max((seg-wire.TCPMaxHeaderLen)/int(mss), 1) * int(mss)
 }
 
 // sendSYN sends our SYN, or SYN-ACK in SYN-RECEIVED, with its options.
@@ -191,16 +209,21 @@ func (l *Layer) sendData(c *pcb, seq wire.Seq, off, n int, flags wire.TCPFlags) 
 		h.Options.TSVal = l.tsNow() + c.ts.offset
 		h.Options.TSEcr = c.ts.recent
 	}
+	mss := int(c.segMSS())
 	if c.flags&fSACK != 0 && c.rcv.ooCount > 0 {
 		h.Options.NumSACK = l.sackBlocks(c, h.Options.SACK[:])
 		// The MSS counts options against the payload (RFC 9293 §3.7.1): a
 		// full data segment keeps only the SACK blocks that still fit.
-		for h.Options.NumSACK > 0 && h.Len()+n > wire.TCPMinHeaderLen+int(c.snd.mss) {
+		for h.Options.NumSACK > 0 && h.Len()+min(n, mss) > wire.TCPMinHeaderLen+int(c.snd.mss) {
 			h.Options.NumSACK--
 		}
 	}
 	hl := h.Len()
-	b, err := l.pool.Alloc(pbuf.LayerIP, hl+n)
+	pool := l.pool
+	if n > mss {
+		pool = l.gso // a super-segment (maxSegment): the device cuts it
+	}
+	b, err := pool.Alloc(pbuf.LayerIP, hl+n)
 	if err != nil {
 		l.stats.MemErr++
 		l.armRTO(c) // try again when the timer fires
@@ -211,7 +234,11 @@ func (l *Layer) sendData(c *pcb, seq wire.Seq, off, n int, flags wire.TCPFlags) 
 	if n > 0 {
 		l.sndCopy(c, t[hl:], off)
 	}
-	l.transmit(b, c.id, c.tos)
+	if n > mss {
+		b.GSOSize = uint16(mss)
+		l.stats.TSOSegs++
+	}
+	l.transmitCsum(b, c.id, c.tos, c.flags&fTxCsum != 0)
 	l.stats.Xmit++
 	c.ts.lastAckSent = c.rcv.NXT
 	c.flags &^= fAckNow | fAckDelay
@@ -238,9 +265,21 @@ func (l *Layer) sendData(c *pcb, seq wire.Seq, off, n int, flags wire.TCPFlags) 
 
 // transmit fills in the checksum and hands the segment to the IP layer.
 func (l *Layer) transmit(b *pbuf.Buf, id tuple, tos uint8) {
+	l.transmitCsum(b, id, tos, false)
+}
+
+// transmitCsum is transmit; with partial, the device completes the
+// checksum: the field holds the pseudo-header sum, not complemented, as
+// Linux's CHECKSUM_PARTIAL has it (a TSO device adjusts it per segment).
+func (l *Layer) transmitCsum(b *pbuf.Buf, id tuple, tos uint8, partial bool) {
 	t := wire.TCP(b.Bytes())
 	sum := wire.PseudoHeaderSum(id.local, id.remote, wire.ProtoTCP, len(t))
-	t.SetChecksum(wire.Fold(wire.Checksum(t, sum)))
+	if partial {
+		t.SetChecksum(^wire.Fold(sum))
+		b.Flags |= pbuf.TxL4ChecksumPartial
+	} else {
+		t.SetChecksum(wire.Fold(wire.Checksum(t, sum)))
+	}
 	l.out.OutputTCP(b, id.local, id.remote, tos, 0)
 }
 

@@ -11,10 +11,23 @@ type Output interface {
 	// OutputTCP sends the segment in b (TCP header and payload, checksum
 	// filled in, pbuf.LayerIP headroom) from src to dst. It takes ownership of b.
 	OutputTCP(b *pbuf.Buf, src, dst wire.IPv4Addr, tos, ttl uint8) error
-	// RouteTCP returns the source address and the MTU of the route to dst.
-	RouteTCP(dst wire.IPv4Addr) (src wire.IPv4Addr, mtu int, err error)
+	// RouteTCP returns the route to dst.
+	RouteTCP(dst wire.IPv4Addr) (Route, error)
 	// IsLocalAddr reports whether a is one of the stack's addresses.
 	IsLocalAddr(a wire.IPv4Addr) bool
+}
+
+// Route is what the engine needs of the path to a peer.
+type Route struct {
+	Src wire.IPv4Addr // source address
+	MTU int           // IP MTU of the interface
+	// TSOMax, when not 0, is the largest IPv4 datagram the interface's
+	// device segments itself (netif.Caps.TSOMax); the engine then sends
+	// super-segments of several MSS, with GSOSize set, from the GSO pool.
+	TSOMax int
+	// TxCsum: the device completes TCP checksums
+	// (pbuf.TxL4ChecksumPartial).
+	TxCsum bool
 }
 
 // pcbFlags are per-connection flags (lwIP TF_*).
@@ -44,6 +57,7 @@ const (
 	fRexmit                             // a retransmission happened since snd.UNA last moved (Karn)
 	fNewConn                            // fresh from NewConn, not yet connected or listening
 	fForce                              // output ignores sender SWS avoidance once (override timeout)
+	fTxCsum                             // the route's device completes our checksums
 )
 
 // seg is a queue node: a chunk of the send queue (a buffer, or the caller's
@@ -90,6 +104,7 @@ type pcb struct {
 		curOff   int      // offset of node cur's first byte in q
 		nocopy   int      // WriteNoCopy nodes in q
 		mss      uint32   // effective send MSS: payload bytes per segment
+		tsoMax   uint16   // largest datagram the route's device segments (0: no TSO)
 		recover  wire.Seq // NewReno: snd.MAX when recovery began (RFC 6582)
 		dupAcks  uint8
 		lastAck  wire.Seq // acknowledgment of the last duplicate-ACK candidate
@@ -185,4 +200,5 @@ type Stats struct {
 	BadAck                           uint64 // unacceptable ACKs
 	OutOfWindow                      uint64 // unacceptable segments
 	UserTimeouts                     uint64
+	TSOSegs                          uint64 // super-segments handed to a TSO device (each counts once in Xmit)
 }

@@ -381,8 +381,14 @@ func (d *Device) HardwareAddr() wire.MAC { return d.inner.HardwareAddr() }
 // MTU returns the inner device's MTU (MTUClamp does not change it).
 func (d *Device) MTU() int { return d.inner.MTU() }
 
-// Caps returns the inner device's capabilities.
-func (d *Device) Caps() netif.Caps { return d.inner.Caps() }
+// Caps returns the inner device's capabilities less its transmit offloads:
+// faults act on frames as they would be on the wire, so the stack must hand
+// over finished, MTU-sized ones.
+func (d *Device) Caps() netif.Caps {
+	c := d.inner.Caps()
+	c.TxChecksumOffload, c.TSOMax = false, 0
+	return c
+}
 
 // LinkUp returns the inner device's link state.
 func (d *Device) LinkUp() bool { return d.inner.LinkUp() }

@@ -157,8 +157,14 @@ func (d *Device) HardwareAddr() wire.MAC { return d.inner.HardwareAddr() }
 // MTU returns the inner device's MTU.
 func (d *Device) MTU() int { return d.inner.MTU() }
 
-// Caps returns the inner device's capabilities.
-func (d *Device) Caps() netif.Caps { return d.inner.Caps() }
+// Caps returns the inner device's capabilities less its transmit offloads,
+// so that the capture holds finished, MTU-sized frames with their checksums
+// (what the wire carries), not super-segments with partial checksums.
+func (d *Device) Caps() netif.Caps {
+	c := d.inner.Caps()
+	c.TxChecksumOffload, c.TSOMax = false, 0
+	return c
+}
 
 // LinkUp returns the inner device's link state.
 func (d *Device) LinkUp() bool { return d.inner.LinkUp() }

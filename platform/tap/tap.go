@@ -29,6 +29,16 @@ const (
 	// MSS-sized frames. It costs one copy per byte but saves the per-frame
 	// read, the dearest part of the TAP's receive path.
 	OffloadTSO4
+	// OffloadTxCsum offers the stack checksum offload on transmit
+	// (netif.Caps.TxChecksumOffload): frames flagged
+	// pbuf.TxL4ChecksumPartial go out with VIRTIO_NET_HDR_F_NEEDS_CSUM and
+	// the kernel completes them, or trusts them on local delivery.
+	OffloadTxCsum
+	// OffloadTxTSO4 offers TCP segmentation offload on transmit
+	// (netif.Caps.TSOMax = 65535; implies OffloadTxCsum): the stack hands
+	// over TCPv4 super-segments of up to 64 KiB, written with
+	// VIRTIO_NET_HDR_GSO_TCPV4, one write(2) each.
+	OffloadTxTSO4
 )
 
 // Config configures a TAP device. Only Name is required.
@@ -102,12 +112,14 @@ type Device struct {
 	mtu    int
 	vnet   bool
 	tso    bool
+	txCsum bool // OffloadTxCsum
+	txTSO  bool // OffloadTxTSO4
 	retry  time.Duration
 	stats  Stats
 	sf     []byte // super-frame scratch (TSO only)
 	gso    gsoFrame
 	iov    [2]unix.Iovec
-	zero   [vnetHdrLen]byte // the header of every frame we send: gso_type NONE, no flags
+	zero   [vnetHdrLen]byte // a frame's header when its Buf has no headroom for it
 	notify *notifier
 }
 
@@ -203,7 +215,9 @@ func newDevice(fd int, cfg Config) *Device {
 	d := &Device{
 		fd: fd, name: cfg.Name, mac: cfg.MAC, mtu: cfg.MTU,
 		vnet: cfg.VnetHdr, tso: cfg.VnetHdr && cfg.Offload&OffloadTSO4 != 0,
-		retry: cfg.RetryDelay,
+		txCsum: cfg.VnetHdr && cfg.Offload&(OffloadTxCsum|OffloadTxTSO4) != 0,
+		txTSO:  cfg.VnetHdr && cfg.Offload&OffloadTxTSO4 != 0,
+		retry:  cfg.RetryDelay,
 	}
 	if d.tso {
 		d.sf = make([]byte, superFrameLen)
@@ -223,9 +237,16 @@ func (d *Device) HardwareAddr() wire.MAC { return d.mac }
 // MTU implements netif.Device.
 func (d *Device) MTU() int { return d.mtu }
 
-// Caps implements netif.Device. Frames whose checksums Receive computed
-// (segments, completed checksum-partial frames) carry the pbuf Rx flags.
-func (d *Device) Caps() netif.Caps { return netif.Caps{RxChecksum: d.vnet} }
+// Caps implements netif.Device. Frames whose checksums Receive computed or
+// the kernel vouched for (segments, checksum-partial frames) carry the pbuf
+// Rx flags; the Tx offloads are those of Config.Offload.
+func (d *Device) Caps() netif.Caps {
+	c := netif.Caps{RxChecksum: d.vnet, TxChecksumOffload: d.txCsum}
+	if d.txTSO {
+		c.TSOMax = wire.IPv4MaxTotalLen
+	}
+	return c
+}
 
 // LinkUp implements netif.Device: the link is up while the device is open.
 func (d *Device) LinkUp() bool { return d.fd >= 0 }
@@ -404,8 +425,10 @@ func (d *Device) count(b *pbuf.Buf) {
 }
 
 // Transmit implements netif.Device: it writes each frame with one system
-// call, behind a virtio header with gso_type NONE in vnet-header mode (put
-// in the frame's headroom when there is room, else gathered with writev).
+// call, behind a virtio header in vnet-header mode (put in the frame's
+// headroom when there is room, else gathered with writev): gso_type NONE,
+// or NEEDS_CSUM for a checksum-partial frame and GSO_TCPV4 for a
+// super-segment (Buf.GSOSize), which the kernel cuts.
 // It frees what it wrote; a frame whose write fails is dropped and counted;
 // EAGAIN ends the batch, leaving the rest to the caller.
 func (d *Device) Transmit(frames []*pbuf.Buf) int {
@@ -444,16 +467,22 @@ func (d *Device) write(b *pbuf.Buf) unix.Errno {
 	want := len(p)
 	var m int
 	var e unix.Errno
+	var hdr vnetHdr
+	if b.GSOSize != 0 || b.Flags&pbuf.TxL4ChecksumPartial != 0 {
+		if !d.txCsum || !txHeader(&hdr, p, b.GSOSize, d.txTSO) {
+			return unix.EINVAL // offered nothing of the kind, or not IPv4/TCP: drop it
+		}
+	}
 	switch {
 	case !d.vnet:
 		m, e = sysWrite(d.fd, p)
 	case b.Headroom() >= vnetHdrLen:
-		h := b.Prepend(vnetHdrLen)
-		clear(h)
+		hdr.encode(b.Prepend(vnetHdrLen))
 		m, e = sysWrite(d.fd, b.Bytes())
 		b.Consume(vnetHdrLen)
 		want += vnetHdrLen
 	default:
+		hdr.encode(d.zero[:])
 		setIovec(&d.iov[0], d.zero[:])
 		setIovec(&d.iov[1], p)
 		m, e = sysWritev2(d.fd, &d.iov)

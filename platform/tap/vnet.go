@@ -188,3 +188,34 @@ func (g *gsoFrame) segment(out []byte) int {
 	binary.BigEndian.PutUint16(tcp[offTCPCsum:], wire.Fold(wire.Checksum(tcp, sum)))
 	return n
 }
+
+// txHeader fills h for an outgoing IPv4/TCP frame whose checksum field holds
+// the pseudo-header sum (Linux's CHECKSUM_PARTIAL convention) and which, if
+// gsoSize is not 0 (and tso allowed), the kernel is to cut into segments of
+// gsoSize payload bytes. It reports false for a frame that is not IPv4/TCP
+// with sane header lengths.
+func txHeader(h *vnetHdr, frame []byte, gsoSize uint16, tso bool) bool {
+	const ethLen = wire.EthernetHeaderLen
+	if len(frame) < ethLen+wire.IPv4MinHeaderLen+wire.TCPMinHeaderLen ||
+		binary.BigEndian.Uint16(frame[12:]) != uint16(wire.EtherTypeIPv4) {
+		return false
+	}
+	ihl := int(frame[ethLen]&0xf) * 4
+	tcpOff := ethLen + ihl
+	if frame[ethLen]>>4 != 4 || ihl < wire.IPv4MinHeaderLen || wire.IPProto(frame[ethLen+9]) != wire.ProtoTCP ||
+		tcpOff+wire.TCPMinHeaderLen > len(frame) {
+		return false
+	}
+	doff := int(frame[tcpOff+12]>>4) * 4
+	if doff < wire.TCPMinHeaderLen || tcpOff+doff > len(frame) {
+		return false
+	}
+	*h = vnetHdr{Flags: vnetFNeedsCsum, CsumStart: uint16(tcpOff), CsumOffset: offTCPCsum}
+	if gsoSize != 0 {
+		if !tso || tcpOff+doff == len(frame) {
+			return false
+		}
+		h.GSOType, h.GSOSize, h.HdrLen = vnetGSOTCPv4, gsoSize, uint16(tcpOff+doff)
+	}
+	return true
+}
