@@ -21,7 +21,8 @@
 //
 // Everything runs on the goroutine that calls Poll: callbacks run inside
 // Poll, and every other call must be made from that goroutine, between Polls
-// or inside callbacks. Handles (UDP, Ping) are small values with a
+// or inside callbacks (or from a Tasks task, which runs only while that
+// goroutine has handed control to it). Handles (UDP, Ping) are small values with a
 // generation; after Close they are stale and every method returns ErrClosed,
 // never touching an endpoint that reuses the slot.
 //
@@ -74,6 +75,23 @@
 //	dns_gethostbyname        r.GetHostByName(name, found)  at once, or ErrInProgress and found later
 //	dns_local_addhost        r.AddHost(name, addr)
 //	dns_local_removehost     r.RemoveHost(name)
+//
+// # Sequential programs
+//
+// Seq is the sequential API (uSock's): blocking Dial, Accept, Recv, Send
+// with timeouts. A program that owns its loop makes one with NewSeq, and
+// its blocking calls poll the stack themselves. A program that shares a
+// loop with others (raw-API servers, more sequential programs) runs as a
+// task of a Tasks runner instead, as uSock's tasks did on an RTOS:
+//
+//	r := rawapi.NewTasks(s)
+//	q := r.NewSeq(rawapi.SeqConfig{})
+//	r.Go(func() { serve(q) })          // blocking calls park the task
+//	loop: next := min(s.Poll(now), r.Poll(now))   // Poll resumes the tasks that can go on
+//	r.Close()                          // parked calls return ErrClosed; tasks return
+//
+// Tasks are coroutines with strict handoff: only the loop owner or one task
+// runs at a time, so the rules above hold unchanged. See Seq and Tasks.
 //
 // # TCP callbacks
 //

@@ -68,24 +68,40 @@ func (c SeqConfig) withDefaults() SeqConfig {
 
 // Seq is the sequential API: blocking calls for programs without threads
 // or callbacks, in the spirit of uSock's usock_open, usock_close,
-// usock_alloc, usock_recv and usock_send. Each blocking call drives the
-// stack itself: it calls Stack.Poll with the time from the Seq's Clock
-// until its condition holds or its timeout expires, and between polls it
-// calls the IdleFunc so that it does not spin.
+// usock_alloc, usock_recv and usock_send. It runs in one of two modes.
+//
+// Owning the loop (NewSeq): each blocking call drives the stack itself: it
+// calls Stack.Poll with the time from the Seq's Clock until its condition
+// holds or its timeout expires, and between polls it calls the IdleFunc so
+// that it does not spin.
+//
+// Sharing a loop (Tasks.NewSeq): the calls are made from tasks of a Tasks
+// runner, and a blocking call never polls the stack: it parks its task and
+// returns to the loop owner, which polls the stack and then Tasks.Poll,
+// resuming the task once its Seq has news or its deadline has passed.
+// Several sequential tasks and raw-API programs then share one stack and
+// one loop; see Tasks.
 //
 // # Contract
 //
-// A Seq belongs to one goroutine, the caller's, which also owns the Stack:
-// nothing else may poll the Stack while a blocking call runs, and Seq calls
-// must not be made from raw-API callbacks (they would poll from inside a
-// poll, which panics). Other raw-API users of the same Stack keep working:
-// their callbacks run inside the Seq's polls.
+// Owning the loop, a Seq belongs to one goroutine, the caller's, which
+// also owns the Stack: nothing else may poll the Stack while a blocking
+// call runs, and Seq calls must not be made from raw-API callbacks (they
+// would poll from inside a poll, which panics). Other raw-API users of the
+// same Stack keep working: their callbacks run inside the Seq's polls.
+//
+// Sharing a loop, a Seq's blocking calls belong to its runner's tasks; the
+// loop owner and callbacks may make the calls that never wait (Listen,
+// Close, Buffered, a Recv with data queued), and a call of theirs that
+// would wait returns ErrWouldBlock (ErrTimeout for a zero timeout).
 //
 // Timeouts: every blocking call takes one. It returns ErrTimeout when the
-// timeout expires first; a zero timeout checks, polls the stack once,
-// checks again and returns; Forever never expires. Without an IdleFunc the
-// calls poll continuously; with a ManualClock the IdleFunc must advance the
-// clock, or a timeout never comes.
+// timeout expires first; a zero timeout checks, polls the stack once (or,
+// sharing a loop, lets the loop poll once), checks again and returns;
+// Forever never expires. Owning the loop without an IdleFunc the calls poll
+// continuously; with a ManualClock the IdleFunc must advance the clock, or
+// a timeout never comes. Sharing a loop, time is the loop's: the now it
+// gives Tasks.Poll. After Tasks.Close blocking calls return ErrClosed.
 //
 // End of stream is io.EOF from Recv, after all data. Connection errors from
 // the stack (ErrReset, ErrAbort, ErrTimeout for a dead peer) come after
@@ -109,7 +125,10 @@ type Seq struct {
 	udps  []seqUDP
 	dgram []seqDgram // MaxUDP rings of UDPQueue
 
+	tasks *Tasks // sharing a loop: its runner; nil when the Seq owns the loop
+
 	events  uint64 // callbacks that reported something
+	local   uint64 // sockets closed by the program: news to other tasks
 	waited  uint64 // events when Wait last returned
 	arrival uint64 // order of accepted connections
 }
@@ -176,6 +195,9 @@ func (q *Seq) deadline(timeout Duration) Time {
 // always polls on a call's first wait, so that a zero timeout still looks
 // at the wire once.
 func (q *Seq) wait(deadline Time, first bool) error {
+	if q.tasks != nil {
+		return q.tasks.park(q, deadline, first)
+	}
 	now := q.clk.Now()
 	if now >= deadline && !first {
 		return ErrTimeout
@@ -195,8 +217,18 @@ func (q *Seq) wait(deadline Time, first bool) error {
 	return nil
 }
 
-// flush polls once so that what a call queued leaves now.
-func (q *Seq) flush() { q.s.Poll(q.clk.Now()) }
+// flush polls once so that what a call queued leaves now; sharing a loop,
+// it asks the loop to poll at once instead.
+func (q *Seq) flush() {
+	if q.tasks != nil {
+		q.tasks.kick = true
+		return
+	}
+	q.s.Poll(q.clk.Now())
+}
+
+// news changes whenever a parked call may be able to go on.
+func (q *Seq) news() uint64 { return q.events + q.local }
 
 // Wait drives the stack until one of the Seq's sockets has news (data, a
 // connection, acknowledged data, an error) or the timeout expires: the
@@ -305,6 +337,7 @@ func (q *Seq) allocConn() *seqConn {
 
 // release frees the slot: queued data goes back to the pool.
 func (c *seqConn) release() {
+	c.q.local++ // wakes a task parked on it
 	c.rq.FreeAll()
 	c.state = connFree
 	c.tc = TCP{}
@@ -589,6 +622,7 @@ func (h SeqListener) Close() error {
 		}
 	}
 	l.used, l.pending, l.l = false, 0, TCPListener{}
+	q.local++
 	q.flush()
 	return nil
 }

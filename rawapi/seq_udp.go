@@ -201,6 +201,7 @@ func (h SeqUDP) Close() error {
 		u.pop().b.Free()
 	}
 	u.used = false
+	h.q.local++
 	err := u.u.Close()
 	u.u = UDP{}
 	return err
