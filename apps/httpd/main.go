@@ -1,16 +1,16 @@
 // Command httpd is uSock's "hello, world" web server on lwgo's sequential
-// API (rawapi.Seq): blocking calls with zero timeouts and one Wait, no
-// callbacks. It serves
+// API (rawapi.Seq), on a stack of its own; the server is package
+// apps/httpd/httpserver (apps/visor runs the same server beside its other
+// services). It serves
 //
 //	GET /             a small HTML page
 //	GET /big?size=N   N bytes of a fixed text pattern (64-byte lines), streamed
 //
 // HEAD too; other paths get 404, other methods 405, malformed requests 400,
 // oversized heads 431, clients stalled in a request 408. Up to -max-clients
-// connections are served at once, interleaved by a small per-connection
-// state machine on the one goroutine (HTTP/1.1 keep-alive and pipelining
-// included); the rest wait in the backlog. Idle clients are closed after
-// -idle-timeout.
+// connections are served at once, interleaved on the one goroutine (HTTP/1.1
+// keep-alive and pipelining included); the rest wait in the backlog. Idle
+// clients are closed after -idle-timeout.
 //
 //	httpd -tap tap0 -host-ip 10.0.0.1/24 -ip 10.0.0.2/24 [-port 80]
 //	curl http://10.0.0.2/
@@ -27,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lwgo/lwgo/apps/httpd/httpserver"
 	"github.com/lwgo/lwgo/apps/internal/appflags"
 	"github.com/lwgo/lwgo/rawapi"
 )
@@ -52,11 +53,11 @@ func run(af *appflags.Flags, port uint16, maxClients int, idle time.Duration, qu
 		return err
 	}
 	defer n.Close()
-	cfg := Config{Port: port, MaxClients: maxClients, IdleTimeout: rawapi.Duration(idle)}
+	cfg := httpserver.Config{Port: port, MaxClients: maxClients, IdleTimeout: rawapi.Duration(idle)}
 	if !quiet {
 		cfg.Log = os.Stderr
 	}
-	srv, err := NewServer(n.Seq(cfg.SeqConfig()), cfg)
+	srv, err := httpserver.NewServer(n.Seq(cfg.SeqConfig()), cfg)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package main
+package httpserver
 
 import (
 	"bytes"
@@ -146,14 +146,32 @@ func (s *Server) Close() {
 // tick bounds one Wait, so that stop is checked at least this often.
 const tick = rawapi.Second
 
-// Serve serves until stop reports true.
+// Serve serves until stop reports true or, as a task of a rawapi.Tasks
+// runner, until the runner closes.
 func (s *Server) Serve(stop func() bool) {
 	for !stop() {
-		if !s.Step() {
-			s.q.Wait(s.waitFor())
+		if !s.Step() && s.q.Wait(s.waitFor()) == rawapi.ErrClosed {
+			return
 		}
 	}
 }
+
+// Conns appends the raw handles of the connections being served to dst,
+// for status pages.
+func (s *Server) Conns(dst []rawapi.TCP) []rawapi.TCP {
+	for i := range s.cl {
+		if s.cl[i].state == stFree {
+			continue
+		}
+		if tc := s.cl[i].c.TCP(); tc != (rawapi.TCP{}) {
+			dst = append(dst, tc)
+		}
+	}
+	return dst
+}
+
+// Port returns the port the server listens on.
+func (s *Server) Port() uint16 { return s.cfg.Port }
 
 // Step accepts waiting connections and moves every client as far as it can
 // go without waiting; it reports whether anything happened.
