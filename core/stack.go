@@ -360,6 +360,7 @@ func (s *Stack) receive(n *netif.Netif) bool {
 		}
 		k = min(k, len(s.rx)) // untrusted device
 		budget -= k
+		s.tcp.BeginBatch()
 		for i, b := range s.rx[:k] {
 			s.rx[i] = nil
 			if b == nil {
@@ -369,6 +370,8 @@ func (s *Stack) receive(n *netif.Netif) bool {
 			n.Stats.RxBytes += uint64(b.Len())
 			s.ethInput(n, b)
 		}
+		s.tcp.SetNow(s.now)
+		s.tcp.EndBatch()
 	}
 	return true
 }

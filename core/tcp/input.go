@@ -154,11 +154,61 @@ func (l *Layer) afterInput(c *pcb) {
 		}
 		return
 	}
+	if !l.deferOutput(c) {
+		l.outputAfterInput(c)
+	}
+}
+
+// deferOutput, inside a receive batch, puts c's output off until EndBatch
+// and reports true; outside one, or when c must answer each segment, it
+// reports false. With out-of-order data held, every segment gets its own
+// duplicate ACK, for the sender's fast retransmit.
+func (l *Layer) deferOutput(c *pcb) bool {
+	if !l.batching || c.rcv.ooCount != 0 {
+		return false
+	}
+	if c.flags&fDeferred == 0 {
+		if len(l.deferred) == cap(l.deferred) {
+			return false
+		}
+		c.flags |= fDeferred
+		l.deferred = append(l.deferred, c.slot)
+	}
+	return true
+}
+
+// outputAfterInput sends what input made owed, and arms the delayed ACK
+// when only that is owed.
+func (l *Layer) outputAfterInput(c *pcb) {
 	l.output(c)
 	if c.flags&fAckDelay != 0 && c.ackAt == clock.Never {
 		c.ackAt = l.now.Add(l.cfg.DelayedACK)
 		l.arm(c.ackAt)
 	}
+}
+
+// BeginBatch starts a receive batch: until EndBatch, segments that leave a
+// connection with something to send (an ACK, data the ACKs allowed) defer
+// the sending to EndBatch, so that a burst of segments read from a device
+// in one go is acknowledged once and answered with one burst of data, as
+// Linux does for a GRO-merged burst. The batch is the caller's: the frames
+// of one device read, processed at once, so no ACK waits on anything but
+// their processing.
+func (l *Layer) BeginBatch() { l.batching = true }
+
+// EndBatch ends a receive batch and sends for each connection that
+// deferred.
+func (l *Layer) EndBatch() {
+	l.batching = false
+	for _, i := range l.deferred {
+		c := &l.pcbs[i]
+		if !c.used || c.flags&fDeferred == 0 {
+			continue // released (and maybe reused) since
+		}
+		c.flags &^= fDeferred
+		l.outputAfterInput(c)
+	}
+	l.deferred = l.deferred[:0]
 }
 
 // accept hands a completed passive open to the listener's acceptor; it

@@ -41,6 +41,9 @@ type Layer struct {
 	chFill   clock.Time
 	portNext uint16
 
+	batching bool    // between BeginBatch and EndBatch
+	deferred []int32 // pcbs whose output waits for EndBatch
+
 	in    inSeg     // the segment being processed (lwIP's inseg, seqno, ackno)
 	inBuf *pbuf.Buf // its payload, until queued or freed
 	stats Stats
@@ -87,6 +90,9 @@ func New(cfg Config, out Output, pool *pbuf.Pool) *Layer {
 		tw:     make([]twRec, cfg.MaxTimeWait),
 		twIdx:  newTupleTable(cfg.MaxTimeWait, binary.LittleEndian.Uint64(cfg.ISNSecret[:])),
 		chTok:  cfg.ChallengeACKRate,
+		// A batch is one device read (core.Config.RxBatch frames); a
+		// longer one sends as it goes.
+		deferred: make([]int32, 0, maxDeferred),
 	}
 	l.isnKey[0] = binary.LittleEndian.Uint64(cfg.ISNSecret[:])
 	l.isnKey[1] = binary.LittleEndian.Uint64(cfg.ISNSecret[8:])
@@ -110,6 +116,9 @@ func New(cfg Config, out Output, pool *pbuf.Pool) *Layer {
 	l.portNext = uint16(ephemeralLow + l.random()%(ephemeralHigh-ephemeralLow+1))
 	return l
 }
+
+// maxDeferred bounds the connections a receive batch defers output for.
+const maxDeferred = 64
 
 // noCopyNodes is the number of WriteNoCopy chunks all connections may have
 // queued together.

@@ -58,6 +58,7 @@ const (
 	fNewConn                            // fresh from NewConn, not yet connected or listening
 	fForce                              // output ignores sender SWS avoidance once (override timeout)
 	fTxCsum                             // the route's device completes our checksums
+	fDeferred                           // in Layer.deferred: output at EndBatch
 )
 
 // seg is a queue node: a chunk of the send queue (a buffer, or the caller's

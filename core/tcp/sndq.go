@@ -176,7 +176,9 @@ func (l *Layer) recved(c *pcb, n int) {
 	thresh := min(uint32(l.cfg.RcvBuf)/4, 4*c.rcv.mss)
 	if c.rcv.adv.LessThan(edge) && uint32(edge.Sub(c.rcv.adv)) >= thresh {
 		c.flags |= fAckNow
-		l.output(c)
+		if !l.deferOutput(c) {
+			l.output(c)
+		}
 	}
 }
 
