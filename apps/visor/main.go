@@ -20,11 +20,11 @@
 // -config FILE keeps the settings (network, host name, services,
 // password); network flags given on the command line win over the file.
 //
-// Services: the settings' tftpd and iperf switches start and stop those
-// servers (apps/tftpd/tftp, apps/iperf/iperf2) on visor's stack, in its
-// loop; turning one off closes its endpoints. httpd's switch is shown but
-// refused: httpd is written on the sequential API, which runs the stack's
-// loop itself, so it cannot share visor's; see services.go.
+// Services: the settings' tftpd, httpd and iperf switches start and stop
+// those servers (apps/tftpd/tftp, apps/httpd/httpserver, apps/iperf/iperf2)
+// on visor's stack, in its loop; turning one off closes its endpoints.
+// httpd, written on the sequential API, runs there as a rawapi.Tasks task;
+// see services.go.
 package main
 
 import (

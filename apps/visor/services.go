@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/lwgo/lwgo/apps/httpconfig/admin"
+	"github.com/lwgo/lwgo/apps/httpd/httpserver"
 	"github.com/lwgo/lwgo/apps/iperf/iperf2"
 	"github.com/lwgo/lwgo/apps/tftpd/tftp"
 	"github.com/lwgo/lwgo/rawapi"
@@ -22,13 +23,11 @@ import (
 // when they disable it.
 //
 // tftpd (apps/tftpd/tftp) and iperf (apps/iperf/iperf2's server) are
-// event-driven on the raw API and run here. httpd does not: it is written
-// on the sequential API (rawapi.Seq), whose blocking calls drive the
-// stack's loop themselves (Seq polls the stack and sleeps in its own idle
-// function until the call can return), so it cannot be one more callback of
-// visor's event loop without a thread of its own polling the same stack,
-// which the stack does not allow. visor lists it as missing: the page shows
-// it and refuses to enable it (400), instead of pretending it runs.
+// event-driven on the raw API. httpd (apps/httpd/httpserver) is written on
+// the sequential API; it runs as a task of a rawapi.Tasks runner, whose
+// blocking calls park the task instead of polling the stack, and visor's
+// loop resumes it after each poll: the same server code as the httpd
+// command, on visor's stack and loop.
 type poller interface {
 	Poll(now rawapi.Time) rawapi.Time
 }
@@ -38,10 +37,7 @@ type poller interface {
 func services(log io.Writer) []admin.AppService {
 	return []admin.AppService{
 		&tftpService{log: log},
-		&missing{name: "httpd", field: "apps.httpd.enabled",
-			why: "httpd is written on the sequential API, whose blocking calls run the stack's loop themselves; " +
-				"it cannot share visor's event loop: run apps/httpd on its own stack",
-			on: func(s *admin.Settings) (bool, uint16) { return s.Apps.HTTPD.Enabled, s.Apps.HTTPD.Port }},
+		&httpdService{log: log},
 		&iperfService{log: log},
 	}
 }
@@ -203,32 +199,82 @@ func (p *iperfService) Status(conns []admin.ConnStatus) (admin.ServiceStatus, []
 	return ss, conns
 }
 
-// missing is a service visor cannot run.
-type missing struct {
-	name  string
-	field string // the settings field that enables it
-	on    func(s *admin.Settings) (bool, uint16)
-	why   string
+// httpdService runs httpserver.Server as the one task of a rawapi.Tasks
+// runner of its own, made at each start and closed at each stop.
+type httpdService struct {
+	s     *rawapi.Stack
+	log   io.Writer
+	tasks *rawapi.Tasks
+	srv   *httpserver.Server
+	err   error
+	tcps  []rawapi.TCP // scratch for Status
 }
 
-func (m *missing) Name() string { return m.name }
+func (h *httpdService) Name() string { return "httpd" }
 
-// Check implements admin.ServiceChecker: enabling it is refused.
-func (m *missing) Check(s *admin.Settings, fe admin.FieldErrors) {
-	if on, _ := m.on(s); on {
-		fe[m.field] = m.name + " cannot run in visor (" + m.why + ")"
-	}
-}
+// Attach implements admin.StackService.
+func (h *httpdService) Attach(s *rawapi.Stack, _ *rawapi.Netif) { h.s = s }
 
-func (m *missing) Apply(s admin.Settings) error {
-	if on, _ := m.on(&s); on {
-		return errors.New("cannot run in visor")
+// Apply implements admin.AppService.
+func (h *httpdService) Apply(s admin.Settings) error {
+	want := s.Apps.HTTPD
+	if h.srv != nil && want.Enabled && want.Port == h.srv.Port() {
+		return nil
 	}
+	h.Close()
+	h.err = nil
+	if !want.Enabled {
+		return nil
+	}
+	if h.s == nil {
+		return errors.New("no stack")
+	}
+	cfg := httpserver.Config{Port: want.Port, MaxClients: 16, Backlog: 16, Log: h.log}
+	tasks := rawapi.NewTasks(h.s)
+	srv, err := httpserver.NewServer(tasks.NewSeq(cfg.SeqConfig()), cfg)
+	if err != nil {
+		h.err = err
+		return err
+	}
+	tasks.Go(func() { srv.Serve(func() bool { return false }) }) // until Close
+	h.tasks, h.srv = tasks, srv
 	return nil
 }
 
-func (m *missing) Status(conns []admin.ConnStatus) (admin.ServiceStatus, []admin.ConnStatus) {
-	return admin.ServiceStatus{Name: m.name, Detail: "cannot run in visor: " + m.why}, conns
+// Close ends the server's task, then stops listening and resets its
+// clients.
+func (h *httpdService) Close() {
+	if h.srv != nil {
+		h.tasks.Close()
+		h.srv.Close()
+		h.tasks, h.srv = nil, nil
+	}
+}
+
+// Poll resumes the server's task when it can go on.
+func (h *httpdService) Poll(now rawapi.Time) rawapi.Time {
+	if h.tasks == nil {
+		return rawapi.Never
+	}
+	return h.tasks.Poll(now)
+}
+
+func (h *httpdService) Status(conns []admin.ConnStatus) (admin.ServiceStatus, []admin.ConnStatus) {
+	ss := admin.ServiceStatus{Name: h.Name()}
+	switch {
+	case h.srv != nil:
+		st := h.srv.Stats
+		ss.Enabled, ss.Running, ss.Port = true, true, h.srv.Port()
+		ss.Detail = fmt.Sprintf("%d connections, %d requests, %d body bytes, %d timeouts",
+			st.Accepted, st.Requests, st.BodyBytes, st.Timeouts)
+		h.tcps = h.srv.Conns(h.tcps[:0])
+		for _, c := range h.tcps {
+			conns = append(conns, admin.ConnInfo("httpd", c))
+		}
+	case h.err != nil:
+		ss.Enabled, ss.Detail = true, "not running: "+h.err.Error()
+	}
+	return ss, conns
 }
 
 // loop is what visor's hosted.Run polls: the stack, then the services that

@@ -18,60 +18,6 @@ import (
 	"github.com/lwgo/lwgo/rawapi"
 )
 
-func handle(t *testing.T, app *admin.App, method, target, body string, header ...string) *admin.Response {
-	t.Helper()
-	raw := method + " " + target + " HTTP/1.1\r\nHost: v\r\nAuthorization: Basic " +
-		base64.StdEncoding.EncodeToString([]byte("admin:password1")) + "\r\n"
-	for _, h := range header {
-		raw += h + "\r\n"
-	}
-	if body != "" {
-		raw += "Content-Length: " + strconv.Itoa(len(body)) + "\r\n"
-	}
-	req, perr := admin.ParseHead([]byte(raw+"\r\n"), admin.Limits{HeaderMax: 8192, BodyMax: 65536, TargetMax: 1024, FieldsMax: 50})
-	if perr != nil {
-		t.Fatal(perr)
-	}
-	req.Body = []byte(body)
-	return app.Handle(req)
-}
-
-// TestHTTPDCannotBeEnabled: httpd, which visor cannot run, is listed and
-// refused with the reason, rather than silently "enabled".
-func TestHTTPDCannotBeEnabled(t *testing.T) {
-	s := admin.Default()
-	s.Password = "password1"
-	s.Network = admin.Network{Address: netip.MustParsePrefix("198.18.0.2/24")}
-	sys := &admin.StackSystem{Services: services(nil)}
-	app, err := admin.NewApp(admin.Config{Port: 80}, s, sys, func() rawapi.Time { return 0 })
-	if err != nil {
-		t.Fatal(err)
-	}
-	cookie := "Cookie: lwgo_session=" + strings.Repeat("ab", 16)
-	resp := handle(t, app, "GET", "/api/csrf", "", cookie)
-	var tok struct{ Token string }
-	if err := json.Unmarshal(resp.Body, &tok); err != nil || tok.Token == "" {
-		t.Fatalf("%s %v", resp.Body, err)
-	}
-	resp = handle(t, app, "POST", "/api/config", `{"apps":{"httpd":{"enabled":true}}}`, cookie, "X-CSRF-Token: "+tok.Token, "Content-Type: application/json")
-	if resp.Status != 400 || !strings.Contains(string(resp.Body), "sequential API") {
-		t.Errorf("httpd: %d %s", resp.Status, resp.Body)
-	}
-	if resp := handle(t, app, "POST", "/api/config", `{"hostname":"ok"}`, cookie, "X-CSRF-Token: "+tok.Token,
-		"Content-Type: application/json"); resp.Status != 200 {
-		t.Fatalf("a change without services: %d %s", resp.Status, resp.Body)
-	}
-	for _, sv := range services(nil) {
-		ss, _ := sv.Status(nil)
-		if ss.Running || ss.Enabled {
-			t.Errorf("%+v", ss)
-		}
-		if ss.Name == "httpd" && !strings.Contains(ss.Detail, "sequential API") {
-			t.Errorf("%+v", ss)
-		}
-	}
-}
-
 // visorRig is visor's configuration server and services on stack A, polled
 // by visor's loop, and clients on stack B.
 type visorRig struct {
@@ -293,4 +239,85 @@ func TestTFTPAndIperfOnVisorsStack(t *testing.T) {
 	r.srv.Close()
 	r.w.Run(5*rawapi.Second, r.pollA, nil)
 	r.w.CheckPools(t)
+}
+
+// get fetches target from A's port with a raw client on B and returns the
+// response, or the connection's error.
+func (r *visorRig) get(port uint16, target string) (string, error) {
+	r.t.Helper()
+	c := (&apptest.Client{Send: []byte("GET " + target + " HTTP/1.1\r\nHost: v\r\nConnection: close\r\n\r\n")}).
+		Dial(r.t, r.w, netip.AddrPortFrom(apptest.AddrA, port))
+	if !r.w.Run(10*rawapi.Second, r.pollA, func() bool { return c.Done }) {
+		r.t.Fatalf("GET %s on port %d: no end", target, port)
+	}
+	return string(c.Got), c.ConnErr
+}
+
+// TestHTTPDOnVisorsStack: httpd, switched on through the configuration API,
+// serves its page on the configured port from visor's stack and loop (its
+// sequential server as a task); switched off, its port is closed; on again
+// on another port, it serves there.
+func TestHTTPDOnVisorsStack(t *testing.T) {
+	r := newVisorRig(t)
+	if ss := r.service("httpd"); ss.Running || ss.Enabled {
+		t.Fatalf("httpd runs before it is enabled: %+v", ss)
+	}
+	if _, err := r.get(8080, "/"); err != rawapi.ErrReset {
+		t.Fatalf("port 8080 before httpd is enabled: %v", err)
+	}
+
+	r.configure(`{"apps":{"httpd":{"enabled":true,"port":8080}}}`)
+	if ss := r.service("httpd"); !ss.Running || ss.Port != 8080 {
+		t.Fatalf("httpd: %+v", ss)
+	}
+	for range 3 {
+		resp, err := r.get(8080, "/")
+		if err != nil || !strings.HasPrefix(resp, "HTTP/1.1 200 OK\r\n") || !strings.Contains(resp, "<h1>hello, world</h1>") {
+			t.Fatalf("GET /: %v\n%s", err, resp)
+		}
+	}
+	if resp, err := r.get(8080, "/big?size=300000"); err != nil || !strings.HasSuffix(resp, "\r\n\r\n"+bigBody(300_000)) {
+		t.Fatalf("GET /big: %v, %d bytes", err, len(resp))
+	}
+	if st, _ := r.api("GET", "/api/status", ""); st != 200 { // the configuration page still serves
+		t.Fatalf("status: %d", st)
+	}
+	if ss := r.service("httpd"); !strings.HasPrefix(ss.Detail, "4 connections, 4 requests") {
+		t.Fatalf("httpd: %+v", ss)
+	}
+	if !strings.Contains(r.log.String(), "GET / 200") {
+		t.Errorf("log:\n%s", r.log.String())
+	}
+
+	r.configure(`{"apps":{"httpd":{"enabled":false}}}`)
+	if ss := r.service("httpd"); ss.Running || ss.Enabled {
+		t.Fatalf("httpd after disabling: %+v", ss)
+	}
+	if _, err := r.get(8080, "/"); err != rawapi.ErrReset {
+		t.Fatalf("port 8080 after disabling: %v", err)
+	}
+
+	r.configure(`{"apps":{"httpd":{"enabled":true,"port":8081}}}`)
+	if ss := r.service("httpd"); !ss.Running || ss.Port != 8081 {
+		t.Fatalf("httpd: %+v", ss)
+	}
+	if resp, err := r.get(8081, "/index.html"); err != nil || !strings.Contains(resp, "hello, world") {
+		t.Fatalf("GET on 8081: %v\n%s", err, resp)
+	}
+	if _, err := r.get(8080, "/"); err != rawapi.ErrReset {
+		t.Fatalf("port 8080 after the move: %v", err)
+	}
+	r.configure(`{"apps":{"httpd":{"enabled":false}}}`)
+
+	r.w.Step = 100 * rawapi.Millisecond
+	r.w.Run(150*rawapi.Second, r.pollA, nil)
+	r.srv.Close()
+	r.w.Run(5*rawapi.Second, r.pollA, nil)
+	r.w.CheckPools(t)
+}
+
+// bigBody is httpd's /big body of n bytes: 64-byte lines of a pattern.
+func bigBody(n int) string {
+	const period = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.\n"
+	return strings.Repeat(period, n/len(period)+1)[:n]
 }
