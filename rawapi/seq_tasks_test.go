@@ -282,6 +282,9 @@ func TestTasksCloseEndsParkedTasks(t *testing.T) {
 	if r.Len() != 5 || len(results) != 0 {
 		t.Fatalf("%d tasks, results %v before Close", r.Len(), results)
 	}
+	if n := runtime.NumGoroutine(); n < goroutines+5 {
+		t.Fatalf("%d goroutines with 5 tasks parked, %d before", n, goroutines) // each task is a coroutine
+	}
 	ran := false
 	r.Go(func() { ran = true })
 	r.Close()

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -259,6 +260,7 @@ func (r *visorRig) get(port uint16, target string) (string, error) {
 // on another port, it serves there.
 func TestHTTPDOnVisorsStack(t *testing.T) {
 	r := newVisorRig(t)
+	goroutines := runtime.NumGoroutine()
 	if ss := r.service("httpd"); ss.Running || ss.Enabled {
 		t.Fatalf("httpd runs before it is enabled: %+v", ss)
 	}
@@ -308,6 +310,12 @@ func TestHTTPDOnVisorsStack(t *testing.T) {
 		t.Fatalf("port 8080 after the move: %v", err)
 	}
 	r.configure(`{"apps":{"httpd":{"enabled":false}}}`)
+	for i := 0; runtime.NumGoroutine() > goroutines && i < 100; i++ {
+		runtime.Gosched()
+	}
+	if n := runtime.NumGoroutine(); n > goroutines {
+		t.Fatalf("%d goroutines after disabling httpd, %d before it ran", n, goroutines) // its task's
+	}
 
 	r.w.Step = 100 * rawapi.Millisecond
 	r.w.Run(150*rawapi.Second, r.pollA, nil)
