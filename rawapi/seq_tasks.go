@@ -24,7 +24,10 @@ import (
 // Tasks are coroutines (iter.Pull): each has a goroutine of its own, but
 // control passes by strict handoff, so exactly one of the loop owner and the
 // tasks runs at any instant and the stack stays single-threaded; the race
-// detector sees every handoff. A task runs only inside Poll or Close.
+// detector sees every handoff. A task runs only inside Poll or Close, and
+// holds the loop until it parks or returns: tasks are cooperative. (A
+// coroutine switch is a direct handoff by the runtime: the baton of a pair
+// of channels without the scheduler in between.)
 //
 // Time: a task's clock is the loop's, the latest now given to Poll (or
 // seen by the stack's Poll, if later). A parked call resumes in the first
