@@ -340,33 +340,44 @@ func iperfTotals(out string) []string {
 	return totals
 }
 
+// TestAppIperfBothWaysWithIperf2: apps/iperf against Debian's iperf 2, each
+// side as client and as server, 10 MiB each, on a plain TAP and on one with
+// every offload (-offload: lwgo sends and receives 64 KiB super-segments).
 func TestAppIperfBothWaysWithIperf2(t *testing.T) {
 	needApps(t, "iperf")
 	dir := buildApps(t)
 	const n = "10485760" // -n 10M
+	for _, mode := range []struct {
+		name  string
+		extra []string
+	}{{"plain", nil}, {"offload", []string{"-offload"}}} {
+		t.Run(mode.name, func(t *testing.T) {
+			// Debian's client, lwgo's server.
+			a := newAppNet(t)
+			flags := append(a.flags(), mode.extra...)
+			srv := a.start("Server listening", filepath.Join(dir, "iperf"), append(flags, "-s", "-f", "b")...)
+			out := a.mustRun(60*time.Second, "iperf", "-c", a.n.StackAddr.Addr().String(), "-n", "10M", "-f", "b")
+			if got := iperfTotals(out); len(got) != 1 || got[0] != n {
+				t.Fatalf("iperf client: %v\n%s", got, out)
+			}
+			time.Sleep(200 * time.Millisecond)
+			if got := iperfTotals(srv.stop()); len(got) != 1 || got[0] != n {
+				t.Fatalf("lwgo server: %v\n%s", got, srv.out.String())
+			}
 
-	// Debian's client, lwgo's server.
-	a := newAppNet(t)
-	srv := a.start("Server listening", filepath.Join(dir, "iperf"), append(a.flags(), "-s", "-f", "b")...)
-	out := a.mustRun(60*time.Second, "iperf", "-c", a.n.StackAddr.Addr().String(), "-n", "10M", "-f", "b")
-	if got := iperfTotals(out); len(got) != 1 || got[0] != n {
-		t.Fatalf("iperf client: %v\n%s", got, out)
-	}
-	time.Sleep(200 * time.Millisecond)
-	if got := iperfTotals(srv.stop()); len(got) != 1 || got[0] != n {
-		t.Fatalf("lwgo server: %v\n%s", got, srv.out.String())
-	}
-
-	// lwgo's client, Debian's server.
-	b := newAppNet(t)
-	real := b.start("Server listening", "iperf", "-s", "-f", "b")
-	out = b.mustRun(60*time.Second, filepath.Join(dir, "iperf"), append(b.flags(), "-c", b.n.KernelAddr.Addr().String(), "-n", "10M", "-f", "b")...)
-	if got := iperfTotals(out); len(got) != 1 || got[0] != n {
-		t.Fatalf("lwgo client: %v\n%s", got, out)
-	}
-	time.Sleep(200 * time.Millisecond)
-	if got := iperfTotals(real.stop()); len(got) != 1 || got[0] != n {
-		t.Fatalf("iperf server: %v\n%s", got, real.out.String())
+			// lwgo's client, Debian's server.
+			b := newAppNet(t)
+			flags = append(b.flags(), mode.extra...)
+			real := b.start("Server listening", "iperf", "-s", "-f", "b")
+			out = b.mustRun(60*time.Second, filepath.Join(dir, "iperf"), append(flags, "-c", b.n.KernelAddr.Addr().String(), "-n", "10M", "-f", "b")...)
+			if got := iperfTotals(out); len(got) != 1 || got[0] != n {
+				t.Fatalf("lwgo client: %v\n%s", got, out)
+			}
+			time.Sleep(200 * time.Millisecond)
+			if got := iperfTotals(real.stop()); len(got) != 1 || got[0] != n {
+				t.Fatalf("iperf server: %v\n%s", got, real.out.String())
+			}
+		})
 	}
 }
 

@@ -281,6 +281,17 @@ func BenchmarkIssue4Iperf(b *testing.B) {
 		plainOut := stop()
 		n.Close()
 
+		// vnet-hdr TAP with every offload: apps/iperf -offload both ways.
+		n = perfNet(b, 47)
+		flags = []string{"-tap", n.TAPName, "-offload", "-host-ip", n.KernelAddr.String(), "-ip", n.StackAddr.String()}
+		srv = perfStart(b, n, "Server listening", filepath.Join(dir, "iperf"), append(flags, "-s")...)
+		offIn := iperfCSV(b, "iperf -c lwgo (offload)", perfRun(b, n, "iperf", "-c", n.StackAddr.Addr().String(), "-t", perfSecs, "-y", "C"))
+		srv.stop()
+		stop = iperfServer(b, n)
+		perfRun(b, n, filepath.Join(dir, "iperf"), append(flags, "-c", n.KernelAddr.Addr().String(), "-t", perfSecs)...)
+		offOut := stop()
+		n.Close()
+
 		// vnet-hdr TAP with CSUM+TSO4: raw-API sink and zero source.
 		tsoIn, tsoOut := perfTSO(b)
 
@@ -300,13 +311,15 @@ func BenchmarkIssue4Iperf(b *testing.B) {
 
 		report("plain-kernel-to-lwgo", plainIn)
 		report("plain-lwgo-to-kernel", plainOut)
+		report("offload-kernel-to-lwgo", offIn)
+		report("offload-lwgo-to-kernel", offOut)
 		report("tso-kernel-to-lwgo", tsoIn)
 		report("tso-lwgo-to-kernel", tsoOut)
 		report("veth-a-to-b", vethAB)
 		report("veth-b-to-a", vethBA)
 		veth := (vethAB + vethBA) / 2
-		b.Logf("ratios to veth (mean of both ways %.2f): plain in %.2f out %.2f, tso in %.2f out %.2f",
-			veth, plainIn/veth, plainOut/veth, tsoIn/veth, tsoOut/veth)
+		b.Logf("ratios to veth (mean of both ways %.2f): plain in %.2f out %.2f, offload in %.2f out %.2f, raw-API tso in %.2f out %.2f",
+			veth, plainIn/veth, plainOut/veth, offIn/veth, offOut/veth, tsoIn/veth, tsoOut/veth)
 		perfUptime(b, "after")
 	}
 }

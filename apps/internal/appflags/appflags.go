@@ -4,6 +4,8 @@
 //	-tap NAME              attach to a new Linux TAP interface NAME (platform/tap)
 //	-e1000 ADDR|auto       drive the Intel e1000 at PCI address ADDR (or the first one)
 //	                       with lwgo's userspace driver (drivers/e1000; Linux, root)
+//	-offload               open the TAP with virtio headers and every offload both ways:
+//	                       checksums, and TCP segmentation (64 KiB super-segments in and out)
 //	-host-ip CIDR          give the kernel's side of the TAP this address and bring it up
 //	-ip CIDR               the stack's address and prefix, e.g. 10.0.0.2/24
 //	-gw IP                 default gateway
@@ -47,6 +49,7 @@ import (
 // Flags holds the parsed flags. Register creates one; tests fill one in.
 type Flags struct {
 	TAP           string
+	Offload       bool
 	E1000         string
 	HostIP        string
 	IP            string
@@ -63,6 +66,7 @@ type Flags struct {
 func Register(fs *flag.FlagSet) *Flags {
 	f := &Flags{}
 	fs.StringVar(&f.TAP, "tap", "", "attach to a new TAP interface `NAME` (Linux, root)")
+	fs.BoolVar(&f.Offload, "offload", false, "with -tap: virtio headers with checksum and TCP segmentation offload both ways")
 	fs.StringVar(&f.E1000, "e1000", "", "drive the Intel e1000 at PCI address `ADDR` (or auto: the first) with lwgo's userspace driver (Linux, root)")
 	fs.StringVar(&f.HostIP, "host-ip", "", "give the kernel's side of the TAP this address `CIDR` and bring it up")
 	fs.StringVar(&f.IP, "ip", "", "the stack's address and prefix `CIDR`, e.g. 10.0.0.2/24")
@@ -95,6 +99,8 @@ func (f *Flags) Check() (Addrs, error) {
 		return a, errors.New("give -ip CIDR or -dhcp")
 	case f.E1000 != "" && f.TAP != "":
 		return a, errors.New("-e1000 excludes -tap")
+	case f.Offload && f.TAP == "":
+		return a, errors.New("-offload needs -tap")
 	}
 	if f.IP != "" {
 		if a.IP, err = netip.ParsePrefix(f.IP); err != nil || !a.IP.Addr().Is4() {
@@ -223,7 +229,7 @@ func (f *Flags) Open(o Options) (n *Net, err error) {
 			return n, err
 		}
 	case f.TAP != "":
-		if dev, err = n.openTAP(f.TAP, addrs.HostIP); err != nil {
+		if dev, err = n.openTAP(f.TAP, addrs.HostIP, f.Offload); err != nil {
 			return n, err
 		}
 	default:

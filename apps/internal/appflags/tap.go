@@ -11,10 +11,16 @@ import (
 	"github.com/lwgo/lwgo/platform/tap"
 )
 
-// openTAP creates the TAP interface name, has it wake the loop and Idle, and
-// with host valid gives the kernel's side that address and brings it up.
-func (n *Net) openTAP(name string, host netip.Prefix) (netif.Device, error) {
-	d, err := tap.Open(tap.Config{Name: name})
+// openTAP creates the TAP interface name (with offload, in virtio-header
+// mode with every offload), has it wake the loop and Idle, and with host
+// valid gives the kernel's side that address and brings it up.
+func (n *Net) openTAP(name string, host netip.Prefix, offload bool) (netif.Device, error) {
+	cfg := tap.Config{Name: name}
+	if offload {
+		cfg.VnetHdr = true
+		cfg.Offload = tap.OffloadCsum | tap.OffloadTSO4 | tap.OffloadTxTSO4
+	}
+	d, err := tap.Open(cfg)
 	if err != nil {
 		return nil, err
 	}

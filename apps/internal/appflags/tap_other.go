@@ -10,6 +10,6 @@ import (
 )
 
 // openTAP: TAP devices are Linux only.
-func (n *Net) openTAP(name string, host netip.Prefix) (netif.Device, error) {
+func (n *Net) openTAP(name string, host netip.Prefix, offload bool) (netif.Device, error) {
 	return nil, errors.New("-tap: TAP devices are supported on Linux only")
 }
