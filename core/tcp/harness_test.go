@@ -60,6 +60,8 @@ type outSeg struct {
 	opts         wire.TCPOptions
 	data         []byte
 	csumOK       bool
+	gso          uint16 // Buf.GSOSize: a TSO super-segment of this MSS
+	partial      bool   // checksum left to the device (pbuf.TxL4ChecksumPartial)
 	at           clock.Time
 }
 
@@ -148,6 +150,14 @@ func (o *fakeOut) OutputTCP(b *pbuf.Buf, src, dst wire.IPv4Addr, tos, ttl uint8)
 		if err != nil {
 			o.t.Errorf("unparsable segment sent: %v % x", err, b.Bytes())
 		}
+		if b.Flags&pbuf.TxL4ChecksumPartial != 0 {
+			// The field must hold the pseudo-header sum over the whole
+			// segment, not complemented (Linux's CHECKSUM_PARTIAL).
+			t := wire.TCP(b.Bytes())
+			s.partial = true
+			s.csumOK = t.Checksum() == ^wire.Fold(wire.PseudoHeaderSum(src, dst, wire.ProtoTCP, len(t)))
+		}
+		s.gso = b.GSOSize
 		if !s.csumOK {
 			o.t.Errorf("segment with a bad checksum: %v", &s)
 		}

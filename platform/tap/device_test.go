@@ -678,3 +678,57 @@ func TestVnetHdrRoundTrip(t *testing.T) {
 		t.Fatalf("round trip: %+v != %+v", got, h)
 	}
 }
+
+// TestTransmitOffloads: with OffloadTxTSO4 a super-segment goes out behind
+// a GSO_TCPV4 + NEEDS_CSUM header (hdr_len, gso_size, csum_start/offset of
+// its TCP checksum) and a checksum-partial frame behind NEEDS_CSUM alone;
+// with OffloadTxCsum only, a super-segment is refused and counted; frames
+// asking for what was not offered, or that are not IPv4/TCP, never leave.
+func TestTransmitOffloads(t *testing.T) {
+	frame := ethIPv4(wire.ProtoTCP, tcpSeg(1, 0x18, pattern(3000)), -1, 7)
+	udp := ethIPv4(wire.ProtoUDP, make([]byte, 40), -1, 8)
+	pool := pbuf.NewPool(8, 4096)
+	buf := func(f []byte, gso uint16, partial bool) *pbuf.Buf {
+		b, _ := pool.Alloc(pbuf.LayerLink, len(f))
+		copy(b.Bytes(), f)
+		b.GSOSize = gso
+		if partial {
+			b.Flags |= pbuf.TxL4ChecksumPartial
+		}
+		return b
+	}
+	d, peer := pair(t, Config{VnetHdr: true, Offload: OffloadTxTSO4})
+	if c := d.Caps(); !c.TxChecksumOffload || c.TSOMax != 65535 {
+		t.Fatalf("caps %+v", c)
+	}
+	d.Transmit([]*pbuf.Buf{buf(frame, 1448, true), buf(frame[:14+20+32+100], 0, true), buf(udp, 0, true)})
+	for i, want := range []vnetHdr{
+		{Flags: vnetFNeedsCsum, GSOType: vnetGSOTCPv4, HdrLen: 14 + 20 + 32, GSOSize: 1448, CsumStart: 34, CsumOffset: 16},
+		{Flags: vnetFNeedsCsum, CsumStart: 34, CsumOffset: 16},
+	} {
+		f := recvFrame(t, peer)
+		if got := decodeVnetHdr(f); got != want {
+			t.Errorf("frame %d: header %+v, want %+v", i, got, want)
+		}
+		if n := len(f) - vnetHdrLen; n != len(frame) && n != 14+20+32+100 {
+			t.Errorf("frame %d: %d bytes", i, n)
+		}
+	}
+	if st := d.Stats(); st.TxFrames != 2 || st.TxErrors != 1 {
+		t.Errorf("stats %+v: want 2 frames and the UDP one refused", st)
+	}
+
+	d, _ = pair(t, Config{VnetHdr: true, Offload: OffloadTxCsum})
+	if c := d.Caps(); !c.TxChecksumOffload || c.TSOMax != 0 {
+		t.Fatalf("csum only: caps %+v", c)
+	}
+	d.Transmit([]*pbuf.Buf{buf(frame, 1448, true)})
+	d2, _ := pair(t, Config{VnetHdr: true})
+	d2.Transmit([]*pbuf.Buf{buf(frame, 0, true)})
+	if d.Stats().TxErrors != 1 || d2.Stats().TxErrors != 1 {
+		t.Errorf("offloads not offered were used: %+v / %+v", d.Stats(), d2.Stats())
+	}
+	if pool.Available() != pool.Cap() {
+		t.Errorf("Transmit leaked buffers: %d of %d", pool.Available(), pool.Cap())
+	}
+}
