@@ -376,6 +376,16 @@ func (s *Stack) receive(n *netif.Netif) bool {
 	return true
 }
 
+// Flush hands the frames gathered for every interface to its device now,
+// without reading input or running timers: for a program that sent outside
+// Poll (the sequential API after a send) and wants the frames to leave
+// before its next Poll. Inside Poll it does nothing; Poll flushes at its end.
+func (s *Stack) Flush() {
+	if !s.inPoll {
+		s.flush()
+	}
+}
+
 // flush hands every interface's gathered frames to its device.
 func (s *Stack) flush() {
 	for i := range s.netifs {

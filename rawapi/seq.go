@@ -217,14 +217,15 @@ func (q *Seq) wait(deadline Time, first bool) error {
 	return nil
 }
 
-// flush polls once so that what a call queued leaves now; sharing a loop,
-// it asks the loop to poll at once instead.
+// flush makes what a call queued leave now (Stack.Flush: no input is read,
+// no timer run, so a send costs one device write); sharing a loop, it asks
+// the loop to poll at once instead.
 func (q *Seq) flush() {
 	if q.tasks != nil {
 		q.tasks.kick = true
 		return
 	}
-	q.s.Poll(q.clk.Now())
+	q.s.Flush()
 }
 
 // news changes whenever a parked call may be able to go on.

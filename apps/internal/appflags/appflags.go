@@ -15,6 +15,7 @@
 //	-drop-chance P         drop each frame the stack sends with probability P (netif/fault)
 //	-corrupt-chance P      flip one bit of each frame the stack sends with probability P
 //	-fault-seed N          seed of the fault injector
+//	-cpuprofile FILE       write a CPU profile of the program's run to FILE (runtime/pprof)
 //
 // A program registers the flags with Register, parses its FlagSet and calls
 // Open, which builds the device chain (TAP, then pcap, then faults), the
@@ -37,6 +38,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/lwgo/lwgo/netif"
@@ -60,6 +62,7 @@ type Flags struct {
 	DropChance    float64
 	CorruptChance float64
 	FaultSeed     uint64
+	CPUProfile    string
 }
 
 // Register adds the flags to fs and returns where they will be stored.
@@ -77,6 +80,7 @@ func Register(fs *flag.FlagSet) *Flags {
 	fs.Float64Var(&f.DropChance, "drop-chance", 0, "drop each frame the stack sends with probability `P`")
 	fs.Float64Var(&f.CorruptChance, "corrupt-chance", 0, "flip a bit of each frame the stack sends with probability `P`")
 	fs.Uint64Var(&f.FaultSeed, "fault-seed", 1, "seed of the fault injector")
+	fs.StringVar(&f.CPUProfile, "cpuprofile", "", "write a CPU profile to `FILE`")
 	return f
 }
 
@@ -220,6 +224,17 @@ func (f *Flags) Open(o Options) (n *Net, err error) {
 			n = nil
 		}
 	}()
+	if f.CPUProfile != "" {
+		fh, err := os.Create(f.CPUProfile)
+		if err != nil {
+			return n, err
+		}
+		if err := pprof.StartCPUProfile(fh); err != nil {
+			fh.Close()
+			return n, err
+		}
+		n.closers = append(n.closers, func() error { pprof.StopCPUProfile(); return fh.Close() })
+	}
 	dev := o.Device
 	cfg := o.Config
 	switch {
