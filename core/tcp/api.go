@@ -323,6 +323,7 @@ func (h Conn) Connect(raddr netip.AddrPort) error {
 	l.initSend(c, rt)
 	c.snd.ISS = l.isn(id)
 	c.snd.UNA, c.snd.NXT, c.snd.MAX = c.snd.ISS, c.snd.ISS, c.snd.ISS
+	c.snd.recover = c.snd.ISS // RFC 6582 §3.2 step 1
 	c.snd.bufSeq = c.snd.ISS + 1
 	c.state = SynSent
 	l.conns.put(id, c.slot)

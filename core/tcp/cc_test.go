@@ -215,6 +215,7 @@ func TestFastRetransmitAcrossSeqWraparound(t *testing.T) {
 	c := h.pcbOf()
 	base := wire.Seq(0xffffffff - 3*smss)
 	c.snd.ISS, c.snd.UNA, c.snd.NXT, c.snd.MAX, c.snd.bufSeq = base-1, base, base, base, base
+	c.snd.recover = base - 1
 	c.snd.WL2 = base
 	h.iss = base - 1
 	r.c.SetNoDelay(true)

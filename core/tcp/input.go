@@ -573,6 +573,9 @@ func (l *Layer) ackInput(c *pcb) bool {
 		return false
 	}
 	wndField := in.wnd << c.snd.scale
+	if c.flags&fSACK != 0 && in.opts.NumSACK > 0 {
+		l.sackUpdate(c)
+	}
 	if una.LessThan(in.ack) {
 		l.newAck(c)
 	} else if in.ack == una && in.data == 0 && !in.flags.HasAny(wire.FlagSYN|wire.FlagFIN) &&
@@ -584,6 +587,14 @@ func (l *Layer) ackInput(c *pcb) bool {
 		// Not with a closed window: answers to zero-window probes repeat
 		// the same ACK and are no sign of loss.
 		l.dupAck(c)
+	}
+	if c.flags&(fSACK|fInRecovery) == fSACK && c.sack.n > 0 && c.flight() > 0 &&
+		!c.snd.UNA.LessThan(c.snd.recover) && c.sack.isLost(c.snd.UNA, c.snd.UNA, c.segMSS()) {
+		// Any ACK with SACK blocks may show the loss (RFC 6675 §5: the
+		// scoreboard is updated from every ACK, and IsLost(HighACK+1)
+		// starts recovery): in a two-way transfer the peer's ACKs ride on
+		// its data, and none of them is a duplicate ACK.
+		l.sackEnterRecovery(c)
 	}
 	// Window update (RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ, or equal and
 	// SND.WL2 =< SEG.ACK).
@@ -643,6 +654,7 @@ func (l *Layer) newAck(c *pcb) {
 		data-- // our FIN
 	}
 	c.snd.UNA = in.ack
+	c.sack.prune(in.ack)
 	if c.snd.NXT.LessThan(c.snd.UNA) {
 		c.snd.NXT = c.snd.UNA // acknowledged beyond a rewind after RTO
 	}
@@ -668,9 +680,22 @@ func (l *Layer) newAck(c *pcb) {
 	// Congestion control.
 	if c.flags&fInRecovery != 0 {
 		if c.snd.recover.LessThan(in.ack) || c.snd.recover == in.ack {
-			// Full acknowledgment (RFC 6582 §3.2 step 3): deflate and leave.
-			c.flags &^= fInRecovery
+			// Full acknowledgment (RFC 6582 §3.2 step 3, RFC 6675 §5
+			// step 2): deflate and leave.
+			c.flags &^= fInRecovery | fSACKRecovery
 			c.cc.Cwnd = min(c.cc.Ssthresh, max(c.flight(), c.cc.MSS)+c.cc.MSS)
+		} else if c.flags&fSACKRecovery != 0 {
+			// A partial acknowledgment in SACK recovery: output sends
+			// what pipe allows. The new SND.UNA sits at a hole below
+			// SACKed data that the retransmissions passed over; resend
+			// it now even if too little is SACKed above it for IsLost,
+			// as NewReno would (RFC 6582 §3.2 step 4), so that a short
+			// transfer's last holes do not wait for the RTO.
+			if c.sack.n > 0 && !c.snd.UNA.LessThan(c.sack.highRxt) {
+				if s, n := c.sack.nextHole(c.snd.UNA, c.snd.MAX); s == c.snd.UNA && n > 0 {
+					l.sackRetransmit(c, s, n)
+				}
+			}
 		} else {
 			// Partial acknowledgment (step 4): retransmit the next hole,
 			// deflate by the amount acknowledged, add back one SMSS.
@@ -705,11 +730,21 @@ func (l *Layer) dupAck(c *pcb) {
 	l.stats.DupAcks++
 	c.snd.dupAcks++
 	switch {
+	case c.flags&fSACKRecovery != 0:
+		// The scoreboard moved; output sends what pipe allows.
 	case c.flags&fInRecovery != 0:
 		// Inflate per additional duplicate; afterInput's output sends new
 		// data if it now fits (and nothing otherwise: an ACK here would be
 		// a duplicate ACK for the peer).
 		c.cc.Cwnd += c.cc.MSS
+	case c.flags&fSACK != 0 && c.sack.n > 0 &&
+		(c.snd.dupAcks >= dupThresh || c.sack.isLost(c.snd.UNA, c.snd.UNA, c.segMSS())):
+		// RFC 6675 §5 step 4: DupThresh duplicates, or enough SACKed above
+		// SND.UNA to presume it lost; not twice for one window (RFC 6582).
+		if c.snd.UNA.LessThan(c.snd.recover) {
+			return
+		}
+		l.sackEnterRecovery(c)
 	case c.snd.dupAcks == 3:
 		// RFC 6582 §3.2 step 2: only when the ACK covers more than recover,
 		// so a loss already being repaired does not halve the window twice.

@@ -248,6 +248,7 @@ func (l *Layer) listenInput(li int) {
 	c.rcv.adv = c.rcv.NXT
 	c.snd.ISS = l.isn(id)
 	c.snd.UNA, c.snd.NXT, c.snd.MAX = c.snd.ISS, c.snd.ISS, c.snd.ISS
+	c.snd.recover = c.snd.ISS // RFC 6582 §3.2 step 1
 	c.snd.bufSeq = c.snd.ISS + 1
 	c.snd.WND = uint32(in.wnd) // never scaled in a SYN (RFC 7323 §2.2)
 	c.snd.WL1, c.snd.WL2 = in.seq, c.snd.ISS
@@ -379,6 +380,7 @@ func (l *Layer) cookieAccept(li int, id tuple) bool {
 	c.ts.lastAckSent = in.seq // what the cookie SYN-ACK acknowledged
 	c.snd.ISS = in.ack - 1
 	c.snd.UNA, c.snd.NXT, c.snd.MAX = in.ack, in.ack, in.ack
+	c.snd.recover = in.ack - 1 // the ISS (RFC 6582 §3.2 step 1)
 	c.snd.bufSeq = in.ack
 	c.snd.WND = uint32(in.wnd) << c.snd.scale
 	c.snd.maxWnd = c.snd.WND

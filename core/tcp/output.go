@@ -35,6 +35,16 @@ func (l *Layer) output(c *pcb) {
 		c.ccAl.OnIdle(&c.cc) // RFC 5681 §4.1 restart after idle
 	}
 	mss := c.segMSS()
+	// In SACK recovery (RFC 6675) the congestion window limits pipe, not
+	// the flight: holes presumed lost go first (NextSeg rule 1), then new
+	// data (rule 2), then other holes when no new data can go (rule 3).
+	sackRec := c.flags&fSACKRecovery != 0
+	var pipe uint32
+	if sackRec {
+		xmit := l.stats.Xmit
+		pipe = l.sackLostSend(c, l.pipe(c), false)
+		sent = l.stats.Xmit != xmit
+	}
 	for {
 		maxSeg := l.maxSegment(c, mss)
 		off := int(c.snd.NXT.Sub(c.snd.bufSeq))
@@ -47,11 +57,14 @@ func (l *Layer) output(c *pcb) {
 		if avail <= 0 && !finPending {
 			break
 		}
-		wnd := min(c.snd.WND, c.cc.Cwnd)
 		inflight := c.flight()
+		cwUsed := inflight
+		if sackRec {
+			cwUsed = pipe
+		}
 		usable := 0
-		if wnd > inflight {
-			usable = int(wnd - inflight)
+		if c.snd.WND > inflight && c.cc.Cwnd > cwUsed {
+			usable = int(min(c.snd.WND-inflight, c.cc.Cwnd-cwUsed))
 		}
 		n := min(avail, maxSeg, usable)
 		if n > int(mss) && n%int(mss) != 0 && (n < avail || c.flags&(fNoDelay|fFinQueued) == 0) {
@@ -99,6 +112,7 @@ func (l *Layer) output(c *pcb) {
 			break
 		}
 		sent = true
+		pipe += uint32(n)
 		c.snd.NXT = c.snd.NXT.Add(wire.Size(n))
 		if fin {
 			c.snd.NXT++
@@ -110,6 +124,11 @@ func (l *Layer) output(c *pcb) {
 		if fin {
 			break
 		}
+	}
+	if sackRec && (c.snd.queued <= int(c.snd.NXT.Sub(c.snd.bufSeq)) || c.snd.WND <= c.flight()) {
+		xmit := l.stats.Xmit
+		l.sackLostSend(c, pipe, true)
+		sent = sent || l.stats.Xmit != xmit
 	}
 	if !sent && c.flags&fAckNow != 0 {
 		l.sendData(c, c.ackSeq(), 0, 0, wire.FlagACK)

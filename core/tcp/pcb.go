@@ -59,6 +59,7 @@ const (
 	fForce                              // output ignores sender SWS avoidance once (override timeout)
 	fTxCsum                             // the route's device completes our checksums
 	fDeferred                           // in Layer.deferred: output at EndBatch
+	fSACKRecovery                       // the recovery under way is RFC 6675's (with fInRecovery)
 )
 
 // seg is a queue node: a chunk of the send queue (a buffer, or the caller's
@@ -140,6 +141,7 @@ type pcb struct {
 	}
 	cc   CCState
 	ccAl CongestionControl
+	sack scoreboard // SACKed ranges above snd.UNA (RFC 6675); empty without SACK
 
 	rtoAt   clock.Time // retransmission, SYN or persist timer
 	ackAt   clock.Time // delayed ACK

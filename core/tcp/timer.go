@@ -143,9 +143,10 @@ func (l *Layer) rtoTimeout(c *pcb) {
 			c.ccAl.OnLoss(&c.cc, c.flight())
 		}
 		c.cc.Cwnd = c.cc.MSS // loss window
-		c.flags &^= fInRecovery
+		c.flags &^= fInRecovery | fSACKRecovery
 		c.snd.recover = c.snd.MAX
 		c.snd.dupAcks = 0
+		c.sack.clear()
 	}
 	c.retries++
 	// Back off (RFC 6298 §5.5) and resend from the oldest unacknowledged

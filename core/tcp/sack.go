@@ -1,0 +1,263 @@
+package tcp
+
+import "github.com/lwgo/lwgo/core/wire"
+
+// Sender-side SACK loss recovery (RFC 6675). A connection that negotiated
+// SACK keeps a scoreboard of the ranges above SND.UNA the peer reported
+// holding; in fast recovery it retransmits what the scoreboard shows lost,
+// as many segments as the congestion window allows beyond the bytes still
+// in the network (pipe), instead of one hole per round trip as NewReno
+// does. Without SACK the connection uses NewReno (RFC 6582).
+//
+// The scoreboard is bounded: maxSACKRanges disjoint ranges. When a new
+// range does not fit, the highest range is forgotten; that only makes the
+// sender retransmit more than needed, never less (RFC 6675 §5: the sender
+// may discard SACK information).
+
+// maxSACKRanges bounds the scoreboard of each connection.
+const maxSACKRanges = 6
+
+// dupThresh is RFC 6675's DupThresh.
+const dupThresh = 3
+
+// sackRange is one SACKed range [left, right).
+type sackRange struct{ left, right wire.Seq }
+
+// scoreboard is a connection's SACK state (RFC 6675 §2).
+type scoreboard struct {
+	r       [maxSACKRanges]sackRange // sorted, disjoint, all above SND.UNA
+	n       uint8
+	highRxt wire.Seq // end of the highest byte retransmitted in this recovery (HighRxt + 1)
+}
+
+func (sb *scoreboard) ranges() []sackRange { return sb.r[:sb.n] }
+
+// sackUpdate records the SACK blocks of the segment under processing
+// (RFC 6675 §5 Update()). Blocks at or below the cumulative ACK (D-SACK,
+// RFC 2883, or stale) and blocks beyond what was sent are ignored.
+func (l *Layer) sackUpdate(c *pcb) {
+	in := &l.in
+	for i := range int(in.opts.NumSACK) {
+		left, right := in.opts.SACK[i].Left, in.opts.SACK[i].Right
+		if !left.LessThan(right) || !in.ack.LessThan(right) || c.snd.MAX.LessThan(right) {
+			continue
+		}
+		if left.LessThan(in.ack) {
+			left = in.ack
+		}
+		c.sack.insert(left, right)
+	}
+}
+
+// insert merges [left, right) into the scoreboard.
+func (sb *scoreboard) insert(left, right wire.Seq) {
+	// Find the first range that ends at or after left: it and those after
+	// it that start at or before right merge with the new one.
+	i := 0
+	for i < int(sb.n) && sb.r[i].right.LessThan(left) {
+		i++
+	}
+	j := i
+	for j < int(sb.n) && sb.r[j].left.LessThanEq(right) {
+		if sb.r[j].left.LessThan(left) {
+			left = sb.r[j].left
+		}
+		if right.LessThan(sb.r[j].right) {
+			right = sb.r[j].right
+		}
+		j++
+	}
+	merged := j - i // ranges [i, j) become one
+	if merged == 0 {
+		if int(sb.n) == maxSACKRanges {
+			if i == int(sb.n) {
+				return // above all, and no room: forget it
+			}
+			sb.n-- // forget the highest range
+		}
+		copy(sb.r[i+1:sb.n+1], sb.r[i:sb.n])
+		sb.n++
+	} else if merged > 1 {
+		copy(sb.r[i+1:], sb.r[j:sb.n])
+		sb.n -= uint8(merged - 1)
+	}
+	sb.r[i] = sackRange{left, right}
+}
+
+// prune drops what SND.UNA now covers.
+func (sb *scoreboard) prune(una wire.Seq) {
+	k := 0
+	for _, r := range sb.ranges() {
+		if r.right.LessThanEq(una) {
+			continue
+		}
+		if r.left.LessThan(una) {
+			r.left = una
+		}
+		sb.r[k] = r
+		k++
+	}
+	sb.n = uint8(k)
+	if sb.highRxt.LessThan(una) {
+		sb.highRxt = una
+	}
+}
+
+// clear forgets every range: after a retransmission timeout the sender
+// must not trust SACK information, since the receiver may have reneged
+// (RFC 2018 §8).
+func (sb *scoreboard) clear() { sb.n = 0 }
+
+// sacked returns the SACKed bytes within [a, b).
+func (sb *scoreboard) sacked(a, b wire.Seq) uint32 {
+	var n uint32
+	for _, r := range sb.ranges() {
+		lo, hi := r.left, r.right
+		if lo.LessThan(a) {
+			lo = a
+		}
+		if b.LessThan(hi) {
+			hi = b
+		}
+		if lo.LessThan(hi) {
+			n += uint32(hi.Sub(lo))
+		}
+	}
+	return n
+}
+
+// unsacked returns the bytes within [a, b) not SACKed.
+func (sb *scoreboard) unsacked(a, b wire.Seq) uint32 {
+	if !a.LessThan(b) {
+		return 0
+	}
+	return uint32(b.Sub(a)) - sb.sacked(a, b)
+}
+
+// lostEdge returns the sequence number below which every byte not SACKed
+// is lost by RFC 6675's IsLost: more than (DupThresh−1)·SMSS bytes are
+// SACKed above it. una when nothing is.
+func (sb *scoreboard) lostEdge(una wire.Seq, mss uint32) wire.Seq {
+	var above uint32
+	for k := int(sb.n) - 1; k >= 0; k-- {
+		above += uint32(sb.r[k].right.Sub(sb.r[k].left))
+		if above > (dupThresh-1)*mss {
+			return sb.r[k].left
+		}
+	}
+	return una
+}
+
+// isLost reports RFC 6675's IsLost(seq).
+func (sb *scoreboard) isLost(seq wire.Seq, una wire.Seq, mss uint32) bool {
+	return seq.LessThan(sb.lostEdge(una, mss))
+}
+
+// pipe returns RFC 6675's SetPipe(): the bytes presumed in the network.
+// Every byte not SACKed counts once unless it is lost, and once more if it
+// was retransmitted in this recovery.
+func (l *Layer) pipe(c *pcb) uint32 {
+	sb := &c.sack
+	una, max := c.snd.UNA, c.snd.MAX
+	edge := sb.lostEdge(una, c.segMSS())
+	p := sb.unsacked(una, max) - sb.unsacked(una, edge)
+	if una.LessThan(sb.highRxt) {
+		p += sb.unsacked(una, minSeq(sb.highRxt, max))
+	}
+	return p
+}
+
+func minSeq(a, b wire.Seq) wire.Seq {
+	if a.LessThan(b) {
+		return a
+	}
+	return b
+}
+
+// nextHole returns the first byte at or after s that is not SACKed, and
+// how many bytes from it up to the next SACKed range (or max).
+func (sb *scoreboard) nextHole(s, max wire.Seq) (wire.Seq, uint32) {
+	for _, r := range sb.ranges() {
+		if !s.LessThan(max) {
+			return s, 0
+		}
+		if s.LessThan(r.left) {
+			return s, uint32(minSeq(r.left, max).Sub(s))
+		}
+		if s.LessThan(r.right) {
+			s = r.right
+		}
+	}
+	if !s.LessThan(max) {
+		return s, 0
+	}
+	return s, uint32(max.Sub(s))
+}
+
+// sackEnterRecovery starts RFC 6675 loss recovery (§5 step 4): the
+// recovery point, the halved window, and the first segment presumed lost
+// retransmitted at once. Output then sends as pipe allows.
+func (l *Layer) sackEnterRecovery(c *pcb) {
+	l.stats.FastRetransmits++
+	c.ccAl.OnLoss(&c.cc, c.flight())
+	c.cc.Cwnd = c.cc.Ssthresh
+	c.snd.recover = c.snd.MAX
+	c.flags |= fInRecovery | fSACKRecovery
+	c.sack.highRxt = c.snd.UNA
+	l.sackRetransmit(c, c.snd.UNA, c.segMSS())
+}
+
+// sackRetransmit resends up to n bytes of the hole starting at seq, at
+// most one segment, and moves HighRxt past it. It reports the bytes sent.
+func (l *Layer) sackRetransmit(c *pcb, seq wire.Seq, n uint32) uint32 {
+	off := int(seq.Sub(c.snd.bufSeq))
+	k := min(int(n), int(c.segMSS()), c.snd.queued-off)
+	if c.synUnacked() || off < 0 || k <= 0 {
+		return 0
+	}
+	flags := wire.FlagACK
+	finSeq := c.snd.bufSeq.Add(wire.Size(c.snd.queued))
+	if c.flags&fFinQueued != 0 && c.flags&fFinSent != 0 && seq.Add(wire.Size(k)) == finSeq {
+		flags |= wire.FlagFIN
+	}
+	if !l.sendData(c, seq, off, k, flags) {
+		return 0
+	}
+	if end := seq.Add(wire.Size(k)); c.sack.highRxt.LessThan(end) {
+		c.sack.highRxt = end
+	}
+	return uint32(k)
+}
+
+// sackLostSend sends retransmissions while the window allows (cwnd − pipe
+// at least one SMSS): rule 1 of NextSeg() (RFC 6675 §4), holes presumed
+// lost above HighRxt; with anyHole, also rule 3, holes below the highest
+// SACKed byte not yet presumed lost, for when no new data can go. It
+// returns the new pipe.
+func (l *Layer) sackLostSend(c *pcb, pipe uint32, anyHole bool) uint32 {
+	mss := c.segMSS()
+	limit := c.sack.lostEdge(c.snd.UNA, mss)
+	if anyHole && c.sack.n > 0 {
+		// Rule 3 is bounded like rule 1 (RFC 6675 §4 (1.b)): only holes
+		// below the highest SACKed byte, never the tail.
+		limit = c.sack.r[c.sack.n-1].right
+	}
+	for pipe+mss <= c.cc.Cwnd {
+		start := c.sack.highRxt
+		if start.LessThan(c.snd.UNA) {
+			start = c.snd.UNA
+		}
+		s, n := c.sack.nextHole(start, limit)
+		if n == 0 {
+			break
+		}
+		k := l.sackRetransmit(c, s, n)
+		if k == 0 {
+			break
+		}
+		// A retransmission of a byte presumed lost adds it to pipe once;
+		// one not presumed lost was counted already and counts again.
+		pipe += k
+	}
+	return pipe
+}

@@ -1,0 +1,291 @@
+package tcp
+
+// Sender-side SACK loss recovery (RFC 6675) and the scoreboard.
+
+import (
+	"testing"
+
+	"github.com/lwgo/lwgo/core/wire"
+)
+
+// sackPeer offers SACK and window scaling, no timestamps, so that a
+// segment carries smss bytes and segAt applies.
+var sackPeer = synOpts{mss: 1460, ws: 7, sack: true}
+
+func TestRFC6675ScoreboardMergesAndStaysBounded(t *testing.T) {
+	var sb scoreboard
+	sb.insert(300, 400)
+	sb.insert(100, 200)
+	sb.insert(500, 600)
+	sb.insert(200, 250) // touches [100,200): merges
+	sb.insert(350, 550) // bridges [300,400) and [500,600)
+	want := []sackRange{{100, 250}, {300, 600}}
+	if got := sb.ranges(); len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("ranges %v, want %v", got, want)
+	}
+	for i := range 10 { // more disjoint ranges than fit
+		sb.insert(wire.Seq(1000+100*i), wire.Seq(1050+100*i))
+	}
+	if sb.n != maxSACKRanges || sb.r[0] != want[0] || sb.r[maxSACKRanges-1].right != 1350 {
+		t.Fatalf("overflow kept %v, want the lowest %d ranges", sb.ranges(), maxSACKRanges)
+	}
+	sb.prune(320)
+	if sb.r[0] != (sackRange{320, 600}) || sb.sacked(0, 2000) != 280+4*50 {
+		t.Fatalf("after prune(320): %v", sb.ranges())
+	}
+}
+
+// RFC 6675 §4: IsLost and SetPipe on a scoreboard with two holes.
+func TestRFC6675IsLostAndPipe(t *testing.T) {
+	const mss = 1000
+	var sb scoreboard
+	sb.insert(3000, 4000)
+	sb.insert(5000, 8000)
+	if e := sb.lostEdge(0, mss); e != 5000 {
+		t.Fatalf("lost edge %d, want 5000: more than 2·SMSS are SACKed above anything below it", e)
+	}
+	if !sb.isLost(4000, 0, mss) || sb.isLost(8000, 0, mss) || !sb.isLost(0, 0, mss) {
+		t.Fatal("IsLost wrong")
+	}
+	h := newHarness(t, nil)
+	c := &pcb{}
+	c.snd.UNA, c.snd.MAX, c.snd.mss = 0, 10000, mss
+	c.sack = sb
+	c.sack.highRxt = 0
+	// Not SACKed: 0–3000, 4000–5000 (lost), 8000–10000 (not lost).
+	if p := h.l.pipe(c); p != 2000 {
+		t.Fatalf("pipe %d, want 2000", p)
+	}
+	c.sack.highRxt = 1000 // 0–1000 retransmitted: back in the network
+	if p := h.l.pipe(c); p != 3000 {
+		t.Fatalf("pipe %d, want 3000", p)
+	}
+	if s, n := c.sack.nextHole(3000, 10000); s != 4000 || n != 1000 {
+		t.Fatalf("next hole from 3000: %d+%d, want 4000+1000", s, n)
+	}
+	if _, n := c.sack.nextHole(4500, 1000); n != 0 {
+		t.Fatalf("a hole beyond the limit: %d bytes, want none", n)
+	}
+}
+
+// sackBlocks returns SACK options for ranges of segments [from, to).
+func sackBlocks(h *harness, blocks ...[2]int) wire.TCPOptions {
+	var o wire.TCPOptions
+	for i, b := range blocks {
+		o.SACK[i] = wire.SACKBlock{Left: segAt(h, b[0]), Right: segAt(h, b[1])}
+	}
+	o.NumSACK = len(blocks)
+	return o
+}
+
+// lossyWindow establishes a connection, sends 20 segments, and has the
+// peer ACK segments 0–1 (segment 2 lost) then return a duplicate ACK for
+// each of segments 3, 4 and 6–19 (segment 5 lost), with its SACK blocks
+// when SACK was negotiated. It returns the segments sent meanwhile.
+func lossyWindow(t *testing.T, peer synOpts) (*harness, []outSeg) {
+	t.Helper()
+	h, r := established(t, nil, peer)
+	h.pcbOf().cc.Cwnd = 30 * smss
+	if err := r.c.Write(pattern(0, 20*smss), 0); err != nil {
+		t.Fatal(err)
+	}
+	r.c.Output()
+	if n := len(h.drain()); n != 20 {
+		t.Fatalf("%d segments in the first window, want 20", n)
+	}
+	h.ack(segAt(h, 2))
+	h.drain()
+	for _, top := range []int{4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20} {
+		var o wire.TCPOptions
+		if top <= 5 {
+			o = sackBlocks(h, [2]int{3, top})
+		} else {
+			o = sackBlocks(h, [2]int{6, top}, [2]int{3, 5})
+		}
+		if peer.sack {
+			h.inject(pkt{seq: h.pnxt, ack: segAt(h, 2), flags: wire.FlagACK, opts: o})
+		} else {
+			h.ack(segAt(h, 2))
+		}
+	}
+	return h, h.drain()
+}
+
+// RFC 6675 §5: with SACK, both holes of one window are retransmitted in
+// the same round trip, before any partial acknowledgment; NewReno (no
+// SACK) resends only the first and waits for the partial ACK.
+func TestRFC6675RecoversTwoHolesInOneRoundTrip(t *testing.T) {
+	h, segs := lossyWindow(t, sackPeer)
+	var rexmit []wire.Seq
+	for _, s := range segs {
+		if s.seq.LessThan(segAt(h, 20)) && len(s.data) > 0 {
+			rexmit = append(rexmit, s.seq)
+		}
+	}
+	if len(rexmit) != 2 || rexmit[0] != segAt(h, 2) || rexmit[1] != segAt(h, 5) {
+		t.Fatalf("retransmitted %v, want segments 2 and 5 (at %d and %d)", rexmit, uint32(segAt(h, 2)), uint32(segAt(h, 5)))
+	}
+	st := h.l.Stats()
+	if st.FastRetransmits != 1 || st.Timeouts != 0 {
+		t.Fatalf("fast retransmits %d, timeouts %d", st.FastRetransmits, st.Timeouts)
+	}
+	// The retransmissions arrive: everything up to the window's end is
+	// acknowledged and recovery ends.
+	h.ack(segAt(h, 20))
+	if c := h.pcbOf(); c.flags&(fInRecovery|fSACKRecovery) != 0 || c.sack.n != 0 {
+		t.Fatalf("still in recovery after the full ACK: flags %b, %d ranges", c.flags, c.sack.n)
+	}
+
+	h, segs = lossyWindow(t, plainPeer)
+	rexmit = rexmit[:0]
+	for _, s := range segs {
+		if s.seq.LessThan(segAt(h, 20)) && len(s.data) > 0 {
+			rexmit = append(rexmit, s.seq)
+		}
+	}
+	if len(rexmit) != 1 || rexmit[0] != segAt(h, 2) {
+		t.Fatalf("NewReno retransmitted %v, want segment 2 only", rexmit)
+	}
+}
+
+// A partial acknowledgment in SACK recovery resends the hole at the new
+// SND.UNA even when too little is SACKed above it for IsLost. New data
+// waits in the queue, so NextSeg's rule 3 does not send the hole first.
+func TestRFC6675PartialAckResendsTheNextHole(t *testing.T) {
+	h, r := established(t, nil, sackPeer)
+	c := h.pcbOf()
+	c.cc.Cwnd = 10 * smss
+	if err := r.c.Write(pattern(0, 30*smss), 0); err != nil {
+		t.Fatal(err)
+	}
+	r.c.Output()
+	if n := len(h.drain()); n != 10 {
+		t.Fatalf("%d segments sent, want the window's 10", n)
+	}
+	// Segments 0 and 7 are lost; 1–6 and 8–9 arrive.
+	for top := 2; top <= 7; top++ {
+		h.inject(pkt{seq: h.pnxt, ack: segAt(h, 0), flags: wire.FlagACK, opts: sackBlocks(h, [2]int{1, top})})
+	}
+	for _, top := range []int{9, 10} {
+		h.inject(pkt{seq: h.pnxt, ack: segAt(h, 0), flags: wire.FlagACK, opts: sackBlocks(h, [2]int{8, top}, [2]int{1, 7})})
+	}
+	segs := h.drain()
+	if len(segs) == 0 || segs[0].seq != segAt(h, 0) {
+		t.Fatalf("segment 0 not retransmitted first: %v", segs)
+	}
+	for _, s := range segs {
+		if s.seq == segAt(h, 7) {
+			var at []int
+			for _, s := range segs {
+				at = append(at, int(s.seq.Sub(segAt(h, 0)))/smss)
+			}
+			t.Fatalf("segment 7 resent before the partial ACK (segments sent: %v); the test needs it not to be", at)
+		}
+	}
+	// Segment 0's retransmission arrives: the peer ACKs up to the hole
+	// at 7, with 8–9 SACKed: 2 segments above it, not enough for IsLost.
+	h.inject(pkt{seq: h.pnxt, ack: segAt(h, 7), flags: wire.FlagACK, opts: sackBlocks(h, [2]int{8, 10})})
+	s := h.next()
+	if s.seq != segAt(h, 7) || len(s.data) != smss {
+		t.Fatalf("after the partial ACK: %v, want segment 7 again", s)
+	}
+	if st := h.l.Stats(); st.Timeouts != 0 || st.FastRetransmits != 1 {
+		t.Fatalf("timeouts %d, fast retransmits %d", st.Timeouts, st.FastRetransmits)
+	}
+}
+
+// RFC 2018 §8: after a retransmission timeout the sender ignores what was
+// SACKed (the receiver may have reneged) and resends from SND.UNA.
+func TestRFC2018TimeoutForgetsSACKInformation(t *testing.T) {
+	h, r := established(t, nil, sackPeer)
+	if err := r.c.Write(pattern(0, 4*smss), 0); err != nil {
+		t.Fatal(err)
+	}
+	r.c.Output()
+	h.drain()
+	h.inject(pkt{seq: h.pnxt, ack: segAt(h, 0), flags: wire.FlagACK, opts: sackBlocks(h, [2]int{1, 3})})
+	if h.pcbOf().sack.n != 1 {
+		t.Fatal("SACK block not recorded")
+	}
+	h.advance(h.pcbOf().rtt.rto + 1)
+	if c := h.pcbOf(); c.sack.n != 0 || c.flags&fSACKRecovery != 0 {
+		t.Fatal("scoreboard kept across the RTO")
+	}
+	s := h.next()
+	if s.seq != segAt(h, 0) {
+		t.Fatalf("RTO sent %v, want segment 0", s)
+	}
+}
+
+// SACK blocks the sender cannot take (beyond SND.MAX, at or below the
+// cumulative ACK: D-SACK, RFC 2883) leave the scoreboard alone.
+func TestRFC6675IgnoresInvalidAndDSACKBlocks(t *testing.T) {
+	h, r := established(t, nil, sackPeer)
+	if err := r.c.Write(pattern(0, 4*smss), 0); err != nil {
+		t.Fatal(err)
+	}
+	r.c.Output()
+	h.drain()
+	h.ack(segAt(h, 1))
+	o := sackBlocks(h, [2]int{0, 1}, [2]int{3, 9}, [2]int{2, 2})
+	h.inject(pkt{seq: h.pnxt, ack: segAt(h, 1), flags: wire.FlagACK, opts: o})
+	if n := h.pcbOf().sack.n; n != 0 {
+		t.Fatalf("%d ranges recorded from a D-SACK, a block beyond SND.MAX and an empty block", n)
+	}
+}
+
+// In a two-way transfer the peer's ACKs ride on its data, so none is a
+// duplicate ACK (RFC 5681 §2); their SACK blocks still show the loss, and
+// recovery starts once IsLost(SND.UNA) holds (RFC 6675 §5).
+func TestRFC6675DataCarryingACKsStartRecovery(t *testing.T) {
+	h, r := established(t, nil, sackPeer)
+	if err := r.c.Write(pattern(0, 10*smss), 0); err != nil {
+		t.Fatal(err)
+	}
+	r.c.Output()
+	h.drain()
+	for top := 2; top <= 4; top++ {
+		h.inject(pkt{seq: h.pnxt, ack: segAt(h, 0), flags: wire.FlagACK, opts: sackBlocks(h, [2]int{1, top}),
+			data: []byte("reply")})
+		h.pnxt = h.pnxt.Add(5)
+	}
+	var rexmit bool
+	for _, s := range h.drain() {
+		rexmit = rexmit || s.seq == segAt(h, 0) && len(s.data) == smss
+	}
+	if !rexmit || h.l.Stats().FastRetransmits != 1 || h.l.Stats().DupAcks != 0 {
+		t.Fatalf("retransmitted %v, fast retransmits %d, duplicate ACKs %d: want segment 0 resent without duplicate ACKs",
+			rexmit, h.l.Stats().FastRetransmits, h.l.Stats().DupAcks)
+	}
+}
+
+// SACK recovery allocates nothing: a window with one loss, three
+// duplicate ACKs with SACK blocks, the retransmission and the full ACK.
+func TestNoAllocsSACKRecovery(t *testing.T) {
+	h, r := established(t, nil, sackPeer)
+	h.out.record = false
+	app := &sinkApp{}
+	r.c.SetHandler(app)
+	r.c.SetNoDelay(true)
+	c := h.pcbOf()
+	data := pattern(0, 8*smss)
+	noAllocs(t, func() {
+		c.cc.Cwnd = 16 * smss
+		base := c.snd.UNA
+		if err := r.c.Write(data, 0); err != nil {
+			t.Fatal(err)
+		}
+		r.c.Output()
+		for top := 2; top <= 4; top++ {
+			var o wire.TCPOptions
+			o.NumSACK = 1
+			o.SACK[0] = wire.SACKBlock{Left: base.Add(smss), Right: base.Add(wire.Size(top * smss))}
+			h.inject(pkt{seq: h.pnxt, ack: base, flags: wire.FlagACK, opts: o})
+		}
+		h.inject(pkt{seq: h.pnxt, ack: c.snd.NXT, flags: wire.FlagACK})
+	})
+	if st := h.l.Stats(); st.FastRetransmits != 1003 || st.Timeouts != 0 {
+		t.Fatalf("fast retransmits %d, timeouts %d: want one recovery per run", st.FastRetransmits, st.Timeouts)
+	}
+	checkInvariants(t, h.l)
+}
