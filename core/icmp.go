@@ -88,8 +88,11 @@ func (s *Stack) icmpErrorInput(m wire.ICMPv4) {
 		return
 	}
 	s.stats.ICMPEx.ErrorsIn++
-	if orig.Protocol() == wire.ProtoUDP {
+	switch orig.Protocol() {
+	case wire.ProtoUDP:
 		s.udpICMPError(m, orig)
+	case wire.ProtoTCP:
+		s.tcpICMPError(m, orig)
 	}
 }
 

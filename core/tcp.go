@@ -53,6 +53,28 @@ func (s *Stack) tcpInput(n *netif.Netif, b *pbuf.Buf, ip wire.IPv4) {
 	s.tcp.Input(b, ip)
 }
 
+// tcpICMPError hands an ICMP error quoting one of our TCP segments to the
+// engine: the quote holds the IP header and at least the first 8 bytes of
+// TCP (ports and sequence number; icmpErrorInput checked).
+func (s *Stack) tcpICMPError(m wire.ICMPv4, orig wire.IPv4) {
+	q := m.Payload()[orig.HeaderLen():]
+	if len(q) < 8 || !s.isOurAddr(orig.Src()) {
+		return
+	}
+	t := wire.TCP(q)
+	kind, mtu := tcp.ICMPSoft, 0
+	if m.Type() == wire.ICMPv4DstUnreachable {
+		switch m.Code() {
+		case 2, 3: // protocol, port unreachable (RFC 1122 §4.2.3.9)
+			kind = tcp.ICMPHard
+		case 4: // fragmentation needed and DF set
+			kind, mtu = tcp.ICMPFragNeeded, int(m.MTU())
+		}
+	}
+	s.tcp.SetNow(s.now)
+	s.tcp.ICMPError(kind, orig.Src(), orig.Dst(), t.SrcPort(), t.DstPort(), t.Seq(), mtu, int(orig.TotalLen()))
+}
+
 // NewTCP creates a TCP connection in CLOSED state. lwIP: tcp_new.
 func (s *Stack) NewTCP() (tcp.Conn, error) {
 	s.tcp.SetNow(s.now)

@@ -8,6 +8,7 @@ import (
 	"github.com/lwgo/lwgo/core/clock"
 	"github.com/lwgo/lwgo/core/pbuf"
 	"github.com/lwgo/lwgo/core/tcp"
+	"github.com/lwgo/lwgo/core/wire"
 )
 
 func TestSmokeTCPTransfer(t *testing.T) {
@@ -131,5 +132,65 @@ func TestTSOOffTakesNoMemory(t *testing.T) {
 		if s.tso != nil {
 			t.Errorf("TSOBufs %d caps %+v: a GSO pool was made", c.bufs, c.caps)
 		}
+	}
+}
+
+// TestRFC1191_FragNeededThroughTheStack: an ICMP Fragmentation Needed
+// message quoting a segment the client sent reaches its connection through
+// IP and ICMP input: the MSS follows the reported MTU, and the transfer
+// still completes.
+func TestRFC1191_FragNeededThroughTheStack(t *testing.T) {
+	a, b, da, db, clk := newTestStacks(t, 1500)
+	da.keep = true
+	var got int
+	lc, _ := b.NewTCP()
+	lc.Bind(netip.Addr{}, 80)
+	ln, _ := lc.Listen(4)
+	ln.SetAcceptor(tcp.AcceptFunc(func(l tcp.Listener, c tcp.Conn, err error) error {
+		return c.SetHandler(&tcp.Funcs{OnRecv: func(c tcp.Conn, p *pbuf.Buf, err error) error {
+			if p != nil {
+				got += p.Len()
+				c.Recved(p.Len())
+				p.Free()
+			}
+			return nil
+		}})
+	}))
+	cc, _ := a.NewTCP()
+	cc.Connect(netip.MustParseAddrPort("10.0.0.2:80"))
+	runPair(clk, a, b, da, db, 100, clock.Millisecond)
+	msg := make([]byte, 8000)
+	cc.Write(msg, 0)
+	cc.Output()
+	a.Flush()
+	// Quote the last full-sized frame the client sent, as a router
+	// would, and drop what is on the wire so that it must be resent.
+	var quoted []byte
+	for _, f := range da.sent {
+		if len(f) == 1514 {
+			quoted = f[wire.EthernetHeaderLen:]
+		}
+	}
+	if quoted == nil {
+		t.Fatal("no full-sized segment sent")
+	}
+	db.inbox = nil
+	router := wire.IPv4Addr{10, 0, 0, 2}
+	icmp := mkICMP(wire.ICMPv4DstUnreachable, 4, 1200, quoted[:wire.IPv4MinHeaderLen+8])
+	frame := mkEth(da.mac, db.mac, wire.EtherTypeIPv4,
+		mkIPv4(wire.IPv4Header{Protocol: wire.ProtoICMP, Src: router, Dst: wire.IPv4Addr{10, 0, 0, 1}}, icmp))
+	da.inbox = append(da.inbox, frame)
+	a.Poll(clk.Now())
+	if mss := cc.Info().SndMSS; mss != 1200-40 {
+		t.Fatalf("MSS %d after Fragmentation Needed with MTU 1200, want %d", mss, 1200-40)
+	}
+	for _, f := range da.sent[len(da.sent)-1:] {
+		if len(f) > wire.EthernetHeaderLen+1200 {
+			t.Fatalf("a frame of %d bytes after the PMTU update", len(f))
+		}
+	}
+	runPair(clk, a, b, da, db, 1000, clock.Millisecond)
+	if got != len(msg) || a.TCPStats().PMTUUpdates != 1 {
+		t.Fatalf("received %d of %d bytes; PMTU updates %d", got, len(msg), a.TCPStats().PMTUUpdates)
 	}
 }

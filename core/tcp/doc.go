@@ -4,7 +4,8 @@
 // RFC 6582), RTO estimation (RFC 6298), a congestion-control interface,
 // silly-window avoidance, Nagle, delayed ACKs, zero-window probing,
 // keepalive, RFC 6528 initial sequence numbers, RFC 5961 challenge ACKs and
-// SYN cookies, TCP segmentation offload (super-segments for devices that
+// SYN cookies, ICMP errors (Path MTU discovery, RFC 1191, validated per
+// RFC 5927; hard errors end connection attempts), TCP segmentation offload (super-segments for devices that
 // cut them), receive batches (one ACK per burst read from a device), and
 // lwIP's raw callback API on top.
 //

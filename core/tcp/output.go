@@ -97,8 +97,9 @@ func (l *Layer) output(c *pcb) {
 				break
 			}
 		}
-		if avail > 0 && n == avail && n < int(mss) && inflight > 0 && c.flags&(fNoDelay|fFinQueued) == 0 {
-			break // Nagle (RFC 9293 §3.7.4): one small segment in flight at a time
+		if avail > 0 && n == avail && n < int(mss) && inflight > 0 && c.flags&(fNoDelay|fFinQueued) == 0 &&
+			!c.snd.NXT.LessThan(c.snd.MAX) {
+			break // Nagle (RFC 9293 §3.7.4): one small segment of new data in flight at a time
 		}
 		fin := finPending && n == avail
 		flags := wire.FlagACK

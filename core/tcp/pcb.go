@@ -204,4 +204,6 @@ type Stats struct {
 	OutOfWindow                      uint64 // unacceptable segments
 	UserTimeouts                     uint64
 	TSOSegs                          uint64 // super-segments handed to a TSO device (each counts once in Xmit)
+	ICMPErrors, ICMPIgnored          uint64 // ICMP errors taken by a connection; for none, or quoting no segment in flight (RFC 5927)
+	PMTUUpdates                      uint64 // MSS lowered by Fragmentation Needed (RFC 1191)
 }
