@@ -188,7 +188,8 @@ func (s *Stack) ipOutput(b *pbuf.Buf, p *ipParams) error {
 		// (tcp.Route); should the route have moved since, finish the
 		// checksum here, and drop a super-segment the device cannot take.
 		caps := n.Dev.Caps()
-		if local || !caps.TxChecksumOffload {
+		if local || !caps.TxChecksumOffload || b.GSOSize == 0 && b.Len()+wire.IPv4MinHeaderLen > n.MTU {
+			// No device to finish it, or fragments (fresh buffers) ahead.
 			b.Flags &^= pbuf.TxL4ChecksumPartial
 			t := wire.TCP(b.Bytes())
 			t.SetChecksum(0)

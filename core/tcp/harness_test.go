@@ -131,6 +131,7 @@ type fakeOut struct {
 	mtu      int
 	routeErr bool
 	tsoMax   int  // Route.TSOMax offered
+	noGSO    bool // refuse super-segments with ErrIf (the route lost its TSO device)
 	txCsum   bool // Route.TxCsum offered
 	record   bool
 	segs     []outSeg // recorded and not yet expected
@@ -142,6 +143,10 @@ type fakeOut struct {
 // OutputTCP implements Output.
 func (o *fakeOut) OutputTCP(b *pbuf.Buf, src, dst wire.IPv4Addr, tos, ttl uint8) error {
 	o.count++
+	if o.noGSO && b.GSOSize != 0 {
+		b.Free()
+		return errs.ErrIf
+	}
 	if b.Headroom() < pbuf.LayerIP.Headroom() {
 		o.t.Errorf("segment with headroom %d, want at least %d", b.Headroom(), pbuf.LayerIP.Headroom())
 	}

@@ -712,10 +712,12 @@ func (l *Layer) newAck(c *pcb) {
 	}
 	c.snd.dupAcks = 0
 	// RFC 6298 §5.2–5.3: stop the timer when all is acknowledged, else restart.
+	c.flags &^= fTLPOut
 	if c.flight() == 0 && c.flags&fPersist == 0 {
 		c.rtoAt = clock.Never
+		c.flags &^= fPTO
 	} else if c.flags&fPersist == 0 {
-		l.armRTO(c)
+		l.armTimer(c, c.snd.MAX, true)
 	}
 	// The poll interval restarts when data is acknowledged (lwIP).
 	if c.pollInterval > 0 && data > 0 {

@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"github.com/lwgo/lwgo/core/clock"
+	"github.com/lwgo/lwgo/core/errs"
 	"github.com/lwgo/lwgo/core/pbuf"
 	"github.com/lwgo/lwgo/core/wire"
 )
@@ -258,7 +259,12 @@ func (l *Layer) sendData(c *pcb, seq wire.Seq, off, n int, flags wire.TCPFlags) 
 		b.GSOSize = uint16(mss)
 		l.stats.TSOSegs++
 	}
-	l.transmitCsum(b, c.id, c.tos, c.flags&fTxCsum != 0)
+	if err := l.transmitCsum(b, c.id, c.tos, c.flags&fTxCsum != 0); err == errs.ErrIf && n > mss {
+		// The route moved to a device without TSO (tcp.Route was
+		// taken when the connection opened): plain segments from now on;
+		// the retransmission timer resends this one.
+		c.snd.tsoMax = 0
+	}
 	l.stats.Xmit++
 	c.ts.lastAckSent = c.rcv.NXT
 	c.flags &^= fAckNow | fAckDelay
@@ -275,9 +281,18 @@ func (l *Layer) sendData(c *pcb, seq wire.Seq, off, n int, flags wire.TCPFlags) 
 			c.rtt.seq = seq
 			c.rtt.at = l.now
 		}
-		if c.rtoAt == clock.Never || c.flags&fPersist != 0 {
+		if c.flags&fPersist != 0 {
 			c.flags &^= fPersist
-			l.armRTO(c)
+			c.rtoAt = clock.Never
+		}
+		if c.rtoAt == clock.Never || !seq.LessThan(c.snd.MAX) {
+			// New data restarts a probe timeout, or brings the RTO
+			// forward to one (RFC 8985 §7.2).
+			end := seq.Add(wire.Size(n))
+			if flags.Has(wire.FlagFIN) {
+				end++
+			}
+			l.armTimer(c, end, false)
 		}
 	}
 	return true
@@ -291,7 +306,7 @@ func (l *Layer) transmit(b *pbuf.Buf, id tuple, tos uint8) {
 // transmitCsum is transmit; with partial, the device completes the
 // checksum: the field holds the pseudo-header sum, not complemented, as
 // Linux's CHECKSUM_PARTIAL has it (a TSO device adjusts it per segment).
-func (l *Layer) transmitCsum(b *pbuf.Buf, id tuple, tos uint8, partial bool) {
+func (l *Layer) transmitCsum(b *pbuf.Buf, id tuple, tos uint8, partial bool) error {
 	t := wire.TCP(b.Bytes())
 	sum := wire.PseudoHeaderSum(id.local, id.remote, wire.ProtoTCP, len(t))
 	if partial {
@@ -300,7 +315,7 @@ func (l *Layer) transmitCsum(b *pbuf.Buf, id tuple, tos uint8, partial bool) {
 	} else {
 		t.SetChecksum(wire.Fold(wire.Checksum(t, sum)))
 	}
-	l.out.OutputTCP(b, id.local, id.remote, tos, 0)
+	return l.out.OutputTCP(b, id.local, id.remote, tos, 0)
 }
 
 // sendHeader sends a segment that is only a header (SYN, SYN-ACK, RST, a
@@ -373,6 +388,7 @@ func (l *Layer) armRTO(c *pcb) {
 // startPersist starts zero-window probing (RFC 9293 §3.8.6.1).
 func (l *Layer) startPersist(c *pcb) {
 	c.flags |= fPersist
+	c.flags &^= fPTO
 	c.retries = 0
 	c.rtoAt = l.now.Add(l.clampRTO(c.rtt.rto))
 	l.arm(c.rtoAt)

@@ -60,6 +60,8 @@ const (
 	fTxCsum                             // the route's device completes our checksums
 	fDeferred                           // in Layer.deferred: output at EndBatch
 	fSACKRecovery                       // the recovery under way is RFC 6675's (with fInRecovery)
+	fPTO                                // rtoAt is the tail loss probe's timeout (RFC 8985 §7)
+	fTLPOut                             // a probe went out; no other until snd.UNA moves
 )
 
 // seg is a queue node: a chunk of the send queue (a buffer, or the caller's
@@ -206,4 +208,5 @@ type Stats struct {
 	TSOSegs                          uint64 // super-segments handed to a TSO device (each counts once in Xmit)
 	ICMPErrors, ICMPIgnored          uint64 // ICMP errors taken by a connection; for none, or quoting no segment in flight (RFC 5927)
 	PMTUUpdates                      uint64 // MSS lowered by Fragmentation Needed (RFC 1191)
+	TLPProbes                        uint64 // tail loss probes sent (RFC 8985 §7)
 }

@@ -10,7 +10,7 @@ import "github.com/lwgo/lwgo/core/wire"
 // does. Without SACK the connection uses NewReno (RFC 6582).
 //
 // The scoreboard is bounded: maxSACKRanges disjoint ranges. When a new
-// range does not fit, the highest range is forgotten; that only makes the
+// range does not fit, the lowest range is forgotten; that only makes the
 // sender retransmit more than needed, never less (RFC 6675 §5: the sender
 // may discard SACK information).
 
@@ -37,13 +37,19 @@ func (sb *scoreboard) ranges() []sackRange { return sb.r[:sb.n] }
 // RFC 2883, or stale) and blocks beyond what was sent are ignored.
 func (l *Layer) sackUpdate(c *pcb) {
 	in := &l.in
+	// An old ACK (RFC 5961 accepts some below SND.UNA) must not bring back
+	// ranges SND.UNA already covers.
+	lo := in.ack
+	if lo.LessThan(c.snd.UNA) {
+		lo = c.snd.UNA
+	}
 	for i := range int(in.opts.NumSACK) {
 		left, right := in.opts.SACK[i].Left, in.opts.SACK[i].Right
-		if !left.LessThan(right) || !in.ack.LessThan(right) || c.snd.MAX.LessThan(right) {
+		if !left.LessThan(right) || !lo.LessThan(right) || c.snd.MAX.LessThan(right) {
 			continue
 		}
-		if left.LessThan(in.ack) {
-			left = in.ack
+		if left.LessThan(lo) {
+			left = lo
 		}
 		c.sack.insert(left, right)
 	}
@@ -70,10 +76,15 @@ func (sb *scoreboard) insert(left, right wire.Seq) {
 	merged := j - i // ranges [i, j) become one
 	if merged == 0 {
 		if int(sb.n) == maxSACKRanges {
-			if i == int(sb.n) {
-				return // above all, and no room: forget it
+			// Full: forget the lowest range, the one the cumulative ACK
+			// will cover first and the one IsLost counts for the fewest
+			// holes (forgetting the highest would hide losses).
+			if i == 0 {
+				return // the new range is the lowest itself
 			}
-			sb.n-- // forget the highest range
+			copy(sb.r[:], sb.r[1:sb.n])
+			sb.n--
+			i--
 		}
 		copy(sb.r[i+1:sb.n+1], sb.r[i:sb.n])
 		sb.n++
@@ -204,7 +215,9 @@ func (l *Layer) sackEnterRecovery(c *pcb) {
 	c.snd.recover = c.snd.MAX
 	c.flags |= fInRecovery | fSACKRecovery
 	c.sack.highRxt = c.snd.UNA
-	l.sackRetransmit(c, c.snd.UNA, c.segMSS())
+	if s, n := c.sack.nextHole(c.snd.UNA, c.snd.MAX); s == c.snd.UNA && n > 0 {
+		l.sackRetransmit(c, s, n) // the hole only, not SACKed bytes after it
+	}
 }
 
 // sackRetransmit resends up to n bytes of the hole starting at seq, at
@@ -212,7 +225,7 @@ func (l *Layer) sackEnterRecovery(c *pcb) {
 func (l *Layer) sackRetransmit(c *pcb, seq wire.Seq, n uint32) uint32 {
 	off := int(seq.Sub(c.snd.bufSeq))
 	k := min(int(n), int(c.segMSS()), c.snd.queued-off)
-	if c.synUnacked() || off < 0 || k <= 0 {
+	if c.synUnacked() || k <= 0 {
 		return 0
 	}
 	flags := wire.FlagACK

@@ -5,6 +5,8 @@ package tcp
 import (
 	"testing"
 
+	"github.com/lwgo/lwgo/core/clock"
+
 	"github.com/lwgo/lwgo/core/wire"
 )
 
@@ -26,12 +28,16 @@ func TestRFC6675ScoreboardMergesAndStaysBounded(t *testing.T) {
 	for i := range 10 { // more disjoint ranges than fit
 		sb.insert(wire.Seq(1000+100*i), wire.Seq(1050+100*i))
 	}
-	if sb.n != maxSACKRanges || sb.r[0] != want[0] || sb.r[maxSACKRanges-1].right != 1350 {
-		t.Fatalf("overflow kept %v, want the lowest %d ranges", sb.ranges(), maxSACKRanges)
+	if sb.n != maxSACKRanges || sb.r[0] != (sackRange{1400, 1450}) || sb.r[maxSACKRanges-1] != (sackRange{1900, 1950}) {
+		t.Fatalf("overflow kept %v, want the highest %d ranges", sb.ranges(), maxSACKRanges)
 	}
-	sb.prune(320)
-	if sb.r[0] != (sackRange{320, 600}) || sb.sacked(0, 2000) != 280+4*50 {
-		t.Fatalf("after prune(320): %v", sb.ranges())
+	sb.insert(50, 60) // lower than all, no room: forgotten
+	if sb.r[0] != (sackRange{1400, 1450}) {
+		t.Fatalf("a range below a full scoreboard replaced %v", sb.r[0])
+	}
+	sb.prune(1420)
+	if sb.r[0] != (sackRange{1420, 1450}) || sb.sacked(0, 2000) != 30+5*50 {
+		t.Fatalf("after prune(1420): %v", sb.ranges())
 	}
 }
 
@@ -207,7 +213,14 @@ func TestRFC2018TimeoutForgetsSACKInformation(t *testing.T) {
 	if h.pcbOf().sack.n != 1 {
 		t.Fatal("SACK block not recorded")
 	}
-	h.advance(h.pcbOf().rtt.rto + 1)
+	// A tail loss probe may go first; step to the RTO.
+	for i := 0; h.l.Stats().Timeouts == 0; i++ {
+		if i == 1000 {
+			t.Fatal("no RTO")
+		}
+		h.drain()
+		h.advance(clock.Millisecond)
+	}
 	if c := h.pcbOf(); c.sack.n != 0 || c.flags&fSACKRecovery != 0 {
 		t.Fatal("scoreboard kept across the RTO")
 	}
@@ -288,4 +301,24 @@ func TestNoAllocsSACKRecovery(t *testing.T) {
 		t.Fatalf("fast retransmits %d, timeouts %d: want one recovery per run", st.FastRetransmits, st.Timeouts)
 	}
 	checkInvariants(t, h.l)
+}
+
+// RFC 5961 accepts an ACK below SND.UNA; its SACK blocks must not bring
+// back what SND.UNA covers.
+func TestRFC6675OldACKAddsNothingBelowSNDUNA(t *testing.T) {
+	h, r := established(t, nil, sackPeer)
+	r.c.Write(pattern(0, 10*smss), 0)
+	r.c.Output()
+	h.drain()
+	h.ack(segAt(h, 4))
+	h.inject(pkt{seq: h.pnxt, ack: segAt(h, 2), flags: wire.FlagACK, opts: sackBlocks(h, [2]int{2, 3}, [2]int{3, 6})})
+	c := h.pcbOf()
+	for _, rg := range c.sack.ranges() {
+		if rg.left.LessThan(c.snd.UNA) {
+			t.Fatalf("range %v below SND.UNA %d", rg, uint32(c.snd.UNA))
+		}
+	}
+	if c.sack.n != 1 || c.sack.r[0] != (sackRange{segAt(h, 4), segAt(h, 6)}) {
+		t.Fatalf("scoreboard %v, want [4,6) only", c.sack.ranges())
+	}
 }

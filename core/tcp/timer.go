@@ -59,9 +59,12 @@ func (l *Layer) pcbTimer(c *pcb) {
 	}
 	if c.rtoAt <= now {
 		c.rtoAt = clock.Never
-		if c.flags&fPersist != 0 {
+		switch {
+		case c.flags&fPersist != 0:
 			l.persistTimeout(c)
-		} else {
+		case c.flags&fPTO != 0:
+			l.probeTimeout(c)
+		default:
 			l.rtoTimeout(c)
 		}
 		if !alive() {
@@ -143,7 +146,7 @@ func (l *Layer) rtoTimeout(c *pcb) {
 			c.ccAl.OnLoss(&c.cc, c.flight())
 		}
 		c.cc.Cwnd = c.cc.MSS // loss window
-		c.flags &^= fInRecovery | fSACKRecovery
+		c.flags &^= fInRecovery | fSACKRecovery | fTLPOut
 		c.snd.recover = c.snd.MAX
 		c.snd.dupAcks = 0
 		c.sack.clear()

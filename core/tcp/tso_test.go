@@ -249,3 +249,24 @@ func TestBatchStillDupAcksEveryOutOfOrderSegment(t *testing.T) {
 	h.expect(wire.FlagACK, h.iss+1, base.Add(5*smss))
 	h.expectNothing()
 }
+
+// A route that no longer takes super-segments (ErrIf from the IP layer)
+// turns TSO off for the connection: the refused data comes back with the
+// RTO in plain segments, and so does everything after it.
+func TestTSORouteLosingTSOFallsBackToPlainSegments(t *testing.T) {
+	h, r, _ := tsoHarness(t, true, 4, nil, plainPeer)
+	h.out.noGSO = true
+	if err := r.c.Write(pattern(0, 10*smss), 0); err != nil {
+		t.Fatal(err)
+	}
+	r.c.Output()
+	h.expectNothing()
+	if h.pcbOf().snd.tsoMax != 0 {
+		t.Fatal("TSO still on after ErrIf")
+	}
+	h.advance(h.pcbOf().rtt.rto + 1)
+	s := h.next()
+	if s.gso != 0 || len(s.data) != smss || s.seq != h.iss+1 {
+		t.Fatalf("after the RTO: %v gso %d, want a plain first segment", s, s.gso)
+	}
+}
