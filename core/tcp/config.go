@@ -98,7 +98,9 @@ type Config struct {
 	// Fill it from real entropy; tests fix it.
 	ISNSecret [16]byte
 
-	// NewCC creates a connection's congestion control; nil selects Reno.
+	// NewCC creates a connection's congestion control: NewReno (RFC 5681,
+	// the default when nil) or NewCubic (RFC 9438, Linux's default).
+	// Conn.SetCongestionControl changes one connection's.
 	NewCC func() CongestionControl
 }
 

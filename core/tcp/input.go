@@ -708,7 +708,7 @@ func (l *Layer) newAck(c *pcb) {
 			c.cc.Cwnd += c.cc.MSS
 		}
 	} else if newData > 0 {
-		c.ccAl.OnAck(&c.cc, newData)
+		c.ccAl.OnAck(&c.cc, newData, l.ccIn(c))
 	}
 	c.snd.dupAcks = 0
 	// RFC 6298 §5.2–5.3: stop the timer when all is acknowledged, else restart.
@@ -754,7 +754,7 @@ func (l *Layer) dupAck(c *pcb) {
 			return
 		}
 		l.stats.FastRetransmits++
-		c.ccAl.OnLoss(&c.cc, c.flight())
+		c.ccAl.OnLoss(&c.cc, c.flight(), l.ccIn(c))
 		c.snd.recover = c.snd.MAX
 		c.flags |= fInRecovery
 		l.retransmitHead(c)

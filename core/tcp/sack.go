@@ -210,7 +210,7 @@ func (sb *scoreboard) nextHole(s, max wire.Seq) (wire.Seq, uint32) {
 // retransmitted at once. Output then sends as pipe allows.
 func (l *Layer) sackEnterRecovery(c *pcb) {
 	l.stats.FastRetransmits++
-	c.ccAl.OnLoss(&c.cc, c.flight())
+	c.ccAl.OnLoss(&c.cc, c.flight(), l.ccIn(c))
 	c.cc.Cwnd = c.cc.Ssthresh
 	c.snd.recover = c.snd.MAX
 	c.flags |= fInRecovery | fSACKRecovery

@@ -143,7 +143,9 @@ func (l *Layer) rtoTimeout(c *pcb) {
 			// RFC 5681 §3.1: when the segment "has already been
 			// retransmitted by way of the retransmission timer at least
 			// once, the value of ssthresh is held constant".
-			c.ccAl.OnLoss(&c.cc, c.flight())
+			in := l.ccIn(c)
+			in.Timeout = true
+			c.ccAl.OnLoss(&c.cc, c.flight(), in)
 		}
 		c.cc.Cwnd = c.cc.MSS // loss window
 		c.flags &^= fInRecovery | fSACKRecovery | fTLPOut
