@@ -589,7 +589,7 @@ func (l *Layer) ackInput(c *pcb) bool {
 		l.dupAck(c)
 	}
 	if c.flags&(fSACK|fInRecovery) == fSACK && c.sack.n > 0 && c.flight() > 0 &&
-		!c.snd.UNA.LessThan(c.snd.recover) && c.sack.isLost(c.snd.UNA, c.snd.UNA, c.segMSS()) {
+		!c.snd.UNA.LessThan(c.snd.recover) && c.sack.isLost(c.snd.UNA, c.snd.UNA, c.segMSS(), c.dupThresh()) {
 		// Any ACK with SACK blocks may show the loss (RFC 6675 §5: the
 		// scoreboard is updated from every ACK, and IsLost(HighACK+1)
 		// starts recovery): in a two-way transfer the peer's ACKs ride on
@@ -677,6 +677,9 @@ func (l *Layer) newAck(c *pcb) {
 	c.flags &^= fRexmit
 	c.retries = 0
 	c.firstRexmit = clock.Never
+	if c.flags&fInRecovery != 0 {
+		l.spuriousRecovery(c)
+	}
 	// Congestion control.
 	if c.flags&fInRecovery != 0 {
 		if c.snd.recover.LessThan(in.ack) || c.snd.recover == in.ack {
@@ -740,20 +743,21 @@ func (l *Layer) dupAck(c *pcb) {
 		// a duplicate ACK for the peer).
 		c.cc.Cwnd += c.cc.MSS
 	case c.flags&fSACK != 0 && c.sack.n > 0 &&
-		(c.snd.dupAcks >= dupThresh || c.sack.isLost(c.snd.UNA, c.snd.UNA, c.segMSS())):
+		(uint32(c.snd.dupAcks) >= c.dupThresh() || c.sack.isLost(c.snd.UNA, c.snd.UNA, c.segMSS(), c.dupThresh())):
 		// RFC 6675 §5 step 4: DupThresh duplicates, or enough SACKed above
 		// SND.UNA to presume it lost; not twice for one window (RFC 6582).
 		if c.snd.UNA.LessThan(c.snd.recover) {
 			return
 		}
 		l.sackEnterRecovery(c)
-	case c.snd.dupAcks == 3:
+	case uint32(c.snd.dupAcks) == c.dupThresh():
 		// RFC 6582 §3.2 step 2: only when the ACK covers more than recover,
 		// so a loss already being repaired does not halve the window twice.
 		if !c.snd.recover.LessThan(c.snd.UNA) && c.snd.recover != c.snd.UNA && c.snd.recover != 0 {
 			return
 		}
 		l.stats.FastRetransmits++
+		l.saveUndo(c)
 		c.ccAl.OnLoss(&c.cc, c.flight(), l.ccIn(c))
 		c.snd.recover = c.snd.MAX
 		c.flags |= fInRecovery

@@ -209,4 +209,5 @@ type Stats struct {
 	ICMPErrors, ICMPIgnored          uint64 // ICMP errors taken by a connection; for none, or quoting no segment in flight (RFC 5927)
 	PMTUUpdates                      uint64 // MSS lowered by Fragmentation Needed (RFC 1191)
 	TLPProbes                        uint64 // tail loss probes sent (RFC 8985 §7)
+	SpuriousRecoveries               uint64 // fast recoveries undone: the original arrived (RFC 3522, RFC 4015)
 }

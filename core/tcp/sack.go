@@ -23,12 +23,36 @@ const dupThresh = 3
 // sackRange is one SACKed range [left, right).
 type sackRange struct{ left, right wire.Seq }
 
-// scoreboard is a connection's SACK state (RFC 6675 §2).
+// scoreboard is a connection's SACK state (RFC 6675 §2), and what its
+// loss recovery needs to be undone when it proves spurious.
 type scoreboard struct {
 	r       [maxSACKRanges]sackRange // sorted, disjoint, all above SND.UNA
 	n       uint8
+	reord   uint8    // reordering seen, in segments: DupThresh grows to it (0: none seen)
 	highRxt wire.Seq // end of the highest byte retransmitted in this recovery (HighRxt + 1)
+
+	// Undo (RFC 3522 Eifel detection, RFC 4015 response): the window
+	// before the recovery's reduction and the TSval of its first
+	// retransmission; undoTS 0 when there is nothing to undo.
+	undoCwnd, undoSsthresh uint32
+	undoTS                 uint32
+	undoSeq                wire.Seq // the first retransmitted byte
 }
+
+// dupThresh returns the connection's DupThresh in segments: RFC 6675's 3,
+// or the reordering it has shown (as Linux's tp->reordering), but never
+// more than two thirds of the flight (RFC 4653 §3.1's bound), so that a
+// small window can still detect a loss without the RTO.
+func (c *pcb) dupThresh() uint32 {
+	t := uint32(max(dupThresh, c.sack.reord))
+	if f := 2 * c.flight() / (3 * max(c.segMSS(), 1)); t > f {
+		t = max(dupThresh, f)
+	}
+	return t
+}
+
+// maxReord bounds the adaptive DupThresh.
+const maxReord = 64
 
 func (sb *scoreboard) ranges() []sackRange { return sb.r[:sb.n] }
 
@@ -146,13 +170,13 @@ func (sb *scoreboard) unsacked(a, b wire.Seq) uint32 {
 }
 
 // lostEdge returns the sequence number below which every byte not SACKed
-// is lost by RFC 6675's IsLost: more than (DupThresh−1)·SMSS bytes are
-// SACKed above it. una when nothing is.
-func (sb *scoreboard) lostEdge(una wire.Seq, mss uint32) wire.Seq {
+// is lost by RFC 6675's IsLost: more than (th−1)·SMSS bytes are SACKed
+// above it, th being DupThresh. una when nothing is.
+func (sb *scoreboard) lostEdge(una wire.Seq, mss, th uint32) wire.Seq {
 	var above uint32
 	for k := int(sb.n) - 1; k >= 0; k-- {
 		above += uint32(sb.r[k].right.Sub(sb.r[k].left))
-		if above > (dupThresh-1)*mss {
+		if above > (th-1)*mss {
 			return sb.r[k].left
 		}
 	}
@@ -160,8 +184,8 @@ func (sb *scoreboard) lostEdge(una wire.Seq, mss uint32) wire.Seq {
 }
 
 // isLost reports RFC 6675's IsLost(seq).
-func (sb *scoreboard) isLost(seq wire.Seq, una wire.Seq, mss uint32) bool {
-	return seq.LessThan(sb.lostEdge(una, mss))
+func (sb *scoreboard) isLost(seq wire.Seq, una wire.Seq, mss, th uint32) bool {
+	return seq.LessThan(sb.lostEdge(una, mss, th))
 }
 
 // pipe returns RFC 6675's SetPipe(): the bytes presumed in the network.
@@ -170,7 +194,7 @@ func (sb *scoreboard) isLost(seq wire.Seq, una wire.Seq, mss uint32) bool {
 func (l *Layer) pipe(c *pcb) uint32 {
 	sb := &c.sack
 	una, max := c.snd.UNA, c.snd.MAX
-	edge := sb.lostEdge(una, c.segMSS())
+	edge := sb.lostEdge(una, c.segMSS(), c.dupThresh())
 	p := sb.unsacked(una, max) - sb.unsacked(una, edge)
 	if una.LessThan(sb.highRxt) {
 		p += sb.unsacked(una, minSeq(sb.highRxt, max))
@@ -210,6 +234,7 @@ func (sb *scoreboard) nextHole(s, max wire.Seq) (wire.Seq, uint32) {
 // retransmitted at once. Output then sends as pipe allows.
 func (l *Layer) sackEnterRecovery(c *pcb) {
 	l.stats.FastRetransmits++
+	l.saveUndo(c)
 	c.ccAl.OnLoss(&c.cc, c.flight(), l.ccIn(c))
 	c.cc.Cwnd = c.cc.Ssthresh
 	c.snd.recover = c.snd.MAX
@@ -249,7 +274,7 @@ func (l *Layer) sackRetransmit(c *pcb, seq wire.Seq, n uint32) uint32 {
 // returns the new pipe.
 func (l *Layer) sackLostSend(c *pcb, pipe uint32, anyHole bool) uint32 {
 	mss := c.segMSS()
-	limit := c.sack.lostEdge(c.snd.UNA, mss)
+	limit := c.sack.lostEdge(c.snd.UNA, mss, c.dupThresh())
 	if anyHole && c.sack.n > 0 {
 		// Rule 3 is bounded like rule 1 (RFC 6675 §4 (1.b)): only holes
 		// below the highest SACKed byte, never the tail.
@@ -273,4 +298,45 @@ func (l *Layer) sackLostSend(c *pcb, pipe uint32, anyHole bool) uint32 {
 		pipe += k
 	}
 	return pipe
+}
+
+// saveUndo notes, as fast recovery starts, what undoing it would restore
+// and the TSval its first retransmission carries (timestamps only: the
+// echo tells whether the original arrived after all).
+func (l *Layer) saveUndo(c *pcb) {
+	sb := &c.sack
+	sb.undoTS = 0
+	if c.flags&fTimestamps == 0 {
+		return
+	}
+	sb.undoCwnd, sb.undoSsthresh = c.cc.Cwnd, c.cc.Ssthresh
+	sb.undoTS = l.tsNow() + c.ts.offset
+	sb.undoSeq = c.snd.UNA
+	if sb.undoTS == 0 {
+		sb.undoTS = 1 // 0 means none
+	}
+}
+
+// spuriousRecovery checks the first ACK that covers the recovery's first
+// retransmission (RFC 3522 Eifel detection): an echoed TSval older than
+// the retransmission's means the original segment arrived, and the
+// "loss" was reordering. Then the window reduction is undone (RFC 4015),
+// recovery ends, and the connection's DupThresh doubles, so that the same
+// reordering does not fool it again.
+func (l *Layer) spuriousRecovery(c *pcb) {
+	sb := &c.sack
+	in := &l.in
+	if sb.undoTS == 0 || !sb.undoSeq.LessThan(in.ack) {
+		return
+	}
+	ts := sb.undoTS
+	sb.undoTS = 0
+	if !in.opts.HasTimestamps || in.opts.TSEcr == 0 || int32(in.opts.TSEcr-ts) >= 0 {
+		return // the retransmission's echo, or no way to tell
+	}
+	l.stats.SpuriousRecoveries++
+	c.cc.Cwnd = max(c.cc.Cwnd, sb.undoCwnd)
+	c.cc.Ssthresh = max(c.cc.Ssthresh, sb.undoSsthresh)
+	c.flags &^= fInRecovery | fSACKRecovery
+	sb.reord = uint8(min(2*int(max(dupThresh, sb.reord)), maxReord))
 }

@@ -47,10 +47,10 @@ func TestRFC6675IsLostAndPipe(t *testing.T) {
 	var sb scoreboard
 	sb.insert(3000, 4000)
 	sb.insert(5000, 8000)
-	if e := sb.lostEdge(0, mss); e != 5000 {
+	if e := sb.lostEdge(0, mss, dupThresh); e != 5000 {
 		t.Fatalf("lost edge %d, want 5000: more than 2·SMSS are SACKed above anything below it", e)
 	}
-	if !sb.isLost(4000, 0, mss) || sb.isLost(8000, 0, mss) || !sb.isLost(0, 0, mss) {
+	if !sb.isLost(4000, 0, mss, dupThresh) || sb.isLost(8000, 0, mss, dupThresh) || !sb.isLost(0, 0, mss, dupThresh) {
 		t.Fatal("IsLost wrong")
 	}
 	h := newHarness(t, nil)
@@ -320,5 +320,85 @@ func TestRFC6675OldACKAddsNothingBelowSNDUNA(t *testing.T) {
 	}
 	if c.sack.n != 1 || c.sack.r[0] != (sackRange{segAt(h, 4), segAt(h, 6)}) {
 		t.Fatalf("scoreboard %v, want [4,6) only", c.sack.ranges())
+	}
+}
+
+// RFC 3522 (Eifel) and RFC 4015: a fast retransmit whose original segment
+// arrived after all (the ACK echoes the original's older TSval) is undone:
+// the window comes back, recovery ends, and DupThresh grows so that the
+// same reordering no longer looks like loss. An echo of the retransmission
+// itself undoes nothing.
+func TestRFC3522_SpuriousFastRetransmitIsUndone(t *testing.T) {
+	for _, spurious := range []bool{true, false} {
+		h, r := established(t, nil, fullPeer)
+		c := h.pcbOf()
+		const mss = smss - 12 // timestamps
+		at := func(k int) wire.Seq { return h.iss + 1 + wire.Seq(k*mss) }
+		c.cc.Cwnd = 20 * mss
+		r.c.Write(pattern(0, 10*mss), 0)
+		r.c.Output()
+		first := h.drain()
+		origTS := first[0].opts.TSVal
+		cwnd := c.cc.Cwnd
+		h.advance(5 * clock.Millisecond)
+		for top := 2; top <= 4; top++ {
+			o := wire.TCPOptions{HasTimestamps: true, TSVal: h.peerTS(), TSEcr: first[top-1].opts.TSVal, NumSACK: 1}
+			o.SACK[0] = wire.SACKBlock{Left: at(1), Right: at(top)}
+			h.inject(pkt{seq: h.pnxt, ack: at(0), flags: wire.FlagACK, opts: o})
+		}
+		rexmit := h.drain()
+		if len(rexmit) == 0 || rexmit[0].seq != at(0) || c.flags&fInRecovery == 0 {
+			t.Fatalf("no fast retransmit: %v", rexmit)
+		}
+		echo := rexmit[0].opts.TSVal
+		if spurious {
+			echo = origTS
+		}
+		h.inject(pkt{seq: h.pnxt, ack: at(10), flags: wire.FlagACK,
+			opts: wire.TCPOptions{HasTimestamps: true, TSVal: h.peerTS(), TSEcr: echo}})
+		st := h.l.Stats()
+		switch {
+		case spurious && (st.SpuriousRecoveries != 1 || c.cc.Cwnd < cwnd || c.sack.reord != 6 || c.flags&fInRecovery != 0):
+			t.Fatalf("spurious: undone %d, cwnd %d (was %d), reordering %d", st.SpuriousRecoveries, c.cc.Cwnd, cwnd, c.sack.reord)
+		case !spurious && (st.SpuriousRecoveries != 0 || c.cc.Cwnd >= cwnd || c.sack.reord != 0):
+			t.Fatalf("genuine loss undone: %d, cwnd %d (was %d), reordering %d", st.SpuriousRecoveries, c.cc.Cwnd, cwnd, c.sack.reord)
+		}
+		if !spurious {
+			continue
+		}
+		// The same reordering again: three duplicates no longer start
+		// recovery (DupThresh is 6 with 10 segments in flight).
+		r.c.Write(pattern(0, 10*mss), 0)
+		r.c.Output()
+		h.drain()
+		for top := 12; top <= 14; top++ {
+			o := wire.TCPOptions{NumSACK: 1}
+			o.SACK[0] = wire.SACKBlock{Left: at(11), Right: at(top)}
+			h.inject(pkt{seq: h.pnxt, ack: at(10), flags: wire.FlagACK, opts: o})
+		}
+		if h.l.Stats().FastRetransmits != 1 || c.flags&fInRecovery != 0 {
+			t.Fatal("three duplicates started recovery after reordering was seen")
+		}
+	}
+}
+
+// RFC 4653 §3.1: a grown DupThresh never exceeds two thirds of the flight,
+// so a small window still detects a loss.
+func TestRFC4653_DupThreshBoundedByTheFlight(t *testing.T) {
+	h, r := established(t, nil, sackPeer)
+	c := h.pcbOf()
+	c.sack.reord = 64
+	r.c.Write(pattern(0, 4*smss), 0)
+	r.c.Output()
+	h.drain()
+	if th := c.dupThresh(); th != dupThresh {
+		t.Fatalf("DupThresh %d with 4 segments in flight, want %d", th, dupThresh)
+	}
+	c.cc.Cwnd = 100 * smss
+	r.c.Write(pattern(0, 60*smss), 0)
+	r.c.Output()
+	h.drain()
+	if th := c.dupThresh(); th != 42 {
+		t.Fatalf("DupThresh %d with 64 segments in flight, want 42", th)
 	}
 }

@@ -152,6 +152,7 @@ func (l *Layer) rtoTimeout(c *pcb) {
 		c.snd.recover = c.snd.MAX
 		c.snd.dupAcks = 0
 		c.sack.clear()
+		c.sack.undoTS = 0 // an RTO's reduction stays
 	}
 	c.retries++
 	// Back off (RFC 6298 §5.5) and resend from the oldest unacknowledged
