@@ -31,7 +31,19 @@ type (
 	TCPStats = tcp.Stats
 	// CongestionControl is a congestion-control algorithm.
 	CongestionControl = tcp.CongestionControl
+	// CCState is the congestion state an algorithm works on.
+	CCState = tcp.CCState
+	// CCInput is what the sender tells an algorithm beside the state.
+	CCInput = tcp.CCInput
 )
+
+// NewReno returns RFC 5681 congestion control, the default
+// (TCPConfig.NewCC nil).
+func NewReno() CongestionControl { return tcp.NewReno() }
+
+// NewCubic returns CUBIC congestion control (RFC 9438): set TCPConfig.NewCC
+// to NewCubic, or call TCP.SetCongestionControl(NewCubic()).
+func NewCubic() CongestionControl { return tcp.NewCubic() }
 
 // Write flags.
 const (
