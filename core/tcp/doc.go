@@ -1,5 +1,6 @@
 // Package tcp is lwgo's TCP engine: the RFC 9293 state machine with window
-// scaling, timestamps and PAWS (RFC 7323), SACK (RFC 2018) with SACK-based
+// scaling, timestamps and PAWS (RFC 7323), SACK (RFC 2018) and D-SACK
+// (RFC 2883) with SACK-based
 // loss recovery (RFC 6675) and tail loss probes (RFC 8985 §7), NewReno for
 // peers without SACK (RFC 5681, RFC 6582), undo of spurious recoveries
 // (RFC 3522, RFC 4015) with a DupThresh that adapts to reordering, RTO

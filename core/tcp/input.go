@@ -211,6 +211,18 @@ func (l *Layer) EndBatch() {
 	l.deferred = l.deferred[:0]
 }
 
+// noteDSACK remembers a duplicate range [left, right) the peer sent, to
+// report as the first SACK block of the next ACK (RFC 2883 §4: D-SACK), so
+// that the peer can tell a spurious retransmission and the reordering that
+// caused it. The duplicate draws an ACK at once.
+func (l *Layer) noteDSACK(c *pcb, left, right wire.Seq) {
+	if c.flags&fSACK == 0 {
+		return
+	}
+	c.rcv.dsack = wire.SACKBlock{Left: left, Right: right}
+	c.flags |= fDSACK | fAckNow
+}
+
 // accept hands a completed passive open to the listener's acceptor; it
 // reports whether the connection survived.
 func (l *Layer) accept(c *pcb) bool {
@@ -379,6 +391,9 @@ func (l *Layer) process(c *pcb) {
 		// sent in reply (unless the RST bit is set)".
 		if !in.flags.Has(wire.FlagRST) {
 			l.stats.OutOfWindow++
+			if in.data > 0 && !c.rcv.NXT.LessThan(in.seq.Add(wire.Size(in.data))) {
+				l.noteDSACK(c, in.seq, in.seq.Add(wire.Size(in.data)))
+			}
 			l.oowAck(c, segLen)
 		}
 		return
@@ -809,6 +824,9 @@ func (l *Layer) dataInput(c *pcb) {
 		k := int(c.rcv.NXT.Sub(seq))
 		if k > b.Len() {
 			return // only a duplicate FIN or nothing new
+		}
+		if k > 0 {
+			l.noteDSACK(c, seq, c.rcv.NXT)
 		}
 		b.Consume(k)
 		seq = c.rcv.NXT

@@ -231,8 +231,14 @@ func (l *Layer) sendData(c *pcb, seq wire.Seq, off, n int, flags wire.TCPFlags) 
 		h.Options.TSEcr = c.ts.recent
 	}
 	mss := int(c.segMSS())
-	if c.flags&fSACK != 0 && c.rcv.ooCount > 0 {
-		h.Options.NumSACK = l.sackBlocks(c, h.Options.SACK[:])
+	dsack := c.flags&fDSACK != 0
+	if c.flags&fSACK != 0 && (c.rcv.ooCount > 0 || dsack) {
+		k := 0
+		if dsack {
+			h.Options.SACK[0] = c.rcv.dsack // first block (RFC 2883 §4)
+			k = 1
+		}
+		h.Options.NumSACK = k + l.sackBlocks(c, h.Options.SACK[k:])
 		// The MSS counts options against the payload (RFC 9293 §3.7.1): a
 		// full data segment keeps only the SACK blocks that still fit.
 		for h.Options.NumSACK > 0 && h.Len()+min(n, mss) > wire.TCPMinHeaderLen+int(c.snd.mss) {
@@ -252,6 +258,9 @@ func (l *Layer) sendData(c *pcb, seq wire.Seq, off, n int, flags wire.TCPFlags) 
 	}
 	t := wire.TCP(b.Bytes())
 	h.Encode(t)
+	if dsack && h.Options.NumSACK > 0 {
+		c.flags &^= fDSACK // reported once
+	}
 	if n > 0 {
 		l.sndCopy(c, t[hl:], off)
 	}

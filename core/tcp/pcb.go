@@ -62,6 +62,7 @@ const (
 	fSACKRecovery                       // the recovery under way is RFC 6675's (with fInRecovery)
 	fPTO                                // rtoAt is the tail loss probe's timeout (RFC 8985 §7)
 	fTLPOut                             // a probe went out; no other until snd.UNA moves
+	fDSACK                              // rcv.dsack is to be reported (RFC 2883)
 )
 
 // seg is a queue node: a chunk of the send queue (a buffer, or the caller's
@@ -125,8 +126,9 @@ type pcb struct {
 		ooCount  int
 		ready    segList // in-order data not yet taken by the application
 		readyLen int
-		segs     uint8    // full segments received since the last ACK (delayed ACK)
-		lastOOO  wire.Seq // start of the most recent out-of-order arrival (first SACK block)
+		segs     uint8          // full segments received since the last ACK (delayed ACK)
+		lastOOO  wire.Seq       // start of the most recent out-of-order arrival (first SACK block)
+		dsack    wire.SACKBlock // duplicate data to report (fDSACK)
 	}
 	ts struct {
 		recent      uint32 // TS.Recent (RFC 7323 §4.3)

@@ -402,3 +402,32 @@ func TestRFC4653_DupThreshBoundedByTheFlight(t *testing.T) {
 		t.Fatalf("DupThresh %d with 64 segments in flight, want 42", th)
 	}
 }
+
+// RFC 2883 §4: a duplicate segment is acknowledged at once with a D-SACK
+// block, the duplicate range, first; a partly duplicate one reports the
+// duplicated part. The block is reported once.
+func TestRFC2883_DuplicateDataIsReportedWithDSACK(t *testing.T) {
+	h, _ := established(t, nil, sackPeer)
+	start := h.pnxt
+	h.send(h.iss+1, pattern(0, 1000), 0)
+	h.drain()
+	h.pnxt = start
+	h.send(h.iss+1, pattern(0, 1000), 0) // the same segment again
+	s := h.next()
+	if s.opts.NumSACK != 1 || s.opts.SACK[0] != (wire.SACKBlock{Left: start, Right: start.Add(1000)}) || s.ack != start.Add(1000) {
+		t.Fatalf("ACK of a duplicate: %v, want D-SACK [%d,%d)", s, uint32(start), uint32(start.Add(1000)))
+	}
+	// Half old, half new: the old half is reported.
+	h.pnxt = start.Add(500)
+	h.send(h.iss+1, pattern(500, 1000), 0)
+	h.advance(h.l.Config().DelayedACK)
+	s = h.next()
+	if s.opts.NumSACK != 1 || s.opts.SACK[0] != (wire.SACKBlock{Left: start.Add(500), Right: start.Add(1000)}) {
+		t.Fatalf("ACK of a partial duplicate: %v, want D-SACK [%d,%d)", s, uint32(start.Add(500)), uint32(start.Add(1000)))
+	}
+	h.send(h.iss+1, pattern(1500, 1000), 0)
+	h.advance(h.l.Config().DelayedACK)
+	if s := h.next(); s.opts.NumSACK != 0 {
+		t.Fatalf("D-SACK repeated: %v", s)
+	}
+}
