@@ -590,6 +590,7 @@ func (l *Layer) ackInput(c *pcb) bool {
 	wndField := in.wnd << c.snd.scale
 	if c.flags&fSACK != 0 && in.opts.NumSACK > 0 {
 		l.sackUpdate(c)
+		c.sack.probeDelivered(in.ack)
 	}
 	if una.LessThan(in.ack) {
 		l.newAck(c)
@@ -701,6 +702,7 @@ func (l *Layer) newAck(c *pcb) {
 			// Full acknowledgment (RFC 6582 §3.2 step 3, RFC 6675 §5
 			// step 2): deflate and leave.
 			c.flags &^= fInRecovery | fSACKRecovery
+			c.sack.hasFloor = false
 			c.cc.Cwnd = min(c.cc.Ssthresh, max(c.flight(), c.cc.MSS)+c.cc.MSS)
 		} else if c.flags&fSACKRecovery != 0 {
 			// A partial acknowledgment in SACK recovery: output sends

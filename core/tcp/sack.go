@@ -37,6 +37,15 @@ type scoreboard struct {
 	undoCwnd, undoSsthresh uint32
 	undoTS                 uint32
 	undoSeq                wire.Seq // the first retransmitted byte
+
+	// A tail loss probe of new data that the peer SACKs while older data
+	// is still missing shows that data lost (RFC 8985 §7.4, RACK's
+	// reasoning: it was sent a PTO earlier and did not arrive): every
+	// byte not SACKed below floor counts as lost.
+	floor    wire.Seq
+	hasFloor bool
+	probe    wire.Seq // start of the outstanding new-data probe
+	hasProbe bool
 }
 
 // dupThresh returns the connection's DupThresh in segments: RFC 6675's 3,
@@ -136,12 +145,33 @@ func (sb *scoreboard) prune(una wire.Seq) {
 	if sb.highRxt.LessThan(una) {
 		sb.highRxt = una
 	}
+	if sb.hasProbe && !una.LessThan(sb.probe) {
+		sb.hasProbe = false
+	}
+	if sb.hasFloor && !una.LessThan(sb.floor) {
+		sb.hasFloor = false
+	}
 }
 
 // clear forgets every range: after a retransmission timeout the sender
 // must not trust SACK information, since the receiver may have reneged
 // (RFC 2018 §8).
-func (sb *scoreboard) clear() { sb.n = 0 }
+func (sb *scoreboard) clear() { sb.n, sb.hasFloor, sb.hasProbe = 0, false, false }
+
+// probeDelivered checks whether the segment's SACK blocks cover the
+// outstanding new-data probe while SND.UNA is below it; if so, everything
+// below the probe not SACKed is lost (see floor).
+func (sb *scoreboard) probeDelivered(una wire.Seq) {
+	if !sb.hasProbe || !una.LessThan(sb.probe) {
+		return
+	}
+	for _, r := range sb.ranges() {
+		if sb.probe.InRange(r.left, r.right) {
+			sb.floor, sb.hasFloor, sb.hasProbe = sb.probe, true, false
+			return
+		}
+	}
+}
 
 // sacked returns the SACKed bytes within [a, b).
 func (sb *scoreboard) sacked(a, b wire.Seq) uint32 {
@@ -177,10 +207,18 @@ func (sb *scoreboard) lostEdge(una wire.Seq, mss, th uint32) wire.Seq {
 	for k := int(sb.n) - 1; k >= 0; k-- {
 		above += uint32(sb.r[k].right.Sub(sb.r[k].left))
 		if above > (th-1)*mss {
-			return sb.r[k].left
+			return sb.floorAbove(sb.r[k].left)
 		}
 	}
-	return una
+	return sb.floorAbove(una)
+}
+
+// floorAbove returns the later of edge and the probe's floor.
+func (sb *scoreboard) floorAbove(edge wire.Seq) wire.Seq {
+	if sb.hasFloor && edge.LessThan(sb.floor) {
+		return sb.floor
+	}
+	return edge
 }
 
 // isLost reports RFC 6675's IsLost(seq).

@@ -82,6 +82,7 @@ func (l *Layer) probeTimeout(c *pcb) {
 		}
 		if l.sendData(c, c.snd.NXT, off, n, flags) {
 			sent = true
+			c.sack.probe, c.sack.hasProbe = c.snd.NXT, true
 			c.snd.NXT = c.snd.NXT.Add(wire.Size(n))
 			if fin {
 				c.snd.NXT++

@@ -111,3 +111,32 @@ func TestRFC8985_ProbeRepeatsTheFIN(t *testing.T) {
 		t.Fatalf("probe %v, want the last segment with the FIN", s)
 	}
 }
+
+// RFC 8985 §7.4: a whole flight lost, the probe (new data) gets through
+// and is SACKed: the data sent a PTO before it is lost, and SACK recovery
+// starts at once, not after the RTO.
+func TestRFC8985_SACKedProbeShowsTheFlightBeforeItLost(t *testing.T) {
+	h, r := tlpConn(t, sackPeer)
+	c := h.pcbOf()
+	c.cc.Cwnd = 4 * smss
+	base := c.snd.UNA
+	r.c.Write(pattern(0, 6*smss), 0)
+	r.c.Output()
+	if n := len(h.drain()); n != 4 {
+		t.Fatalf("%d segments, want the window's 4", n)
+	}
+	h.advance(21 * clock.Millisecond)
+	probe := h.next()
+	if probe.seq != base.Add(4*smss) {
+		t.Fatalf("probe %v, want new data at %d", probe, uint32(base.Add(4*smss)))
+	}
+	// Segments 0–3 were all lost; the probe arrives.
+	o := wire.TCPOptions{NumSACK: 1}
+	o.SACK[0] = wire.SACKBlock{Left: probe.seq, Right: probe.end()}
+	h.inject(pkt{seq: h.pnxt, ack: base, flags: wire.FlagACK, opts: o})
+	s := h.next()
+	if s.seq != base || h.l.Stats().FastRetransmits != 1 || h.l.Stats().Timeouts != 0 {
+		t.Fatalf("after the SACKed probe: %v, fast retransmits %d, timeouts %d: want segment 0 resent at once",
+			s, h.l.Stats().FastRetransmits, h.l.Stats().Timeouts)
+	}
+}
