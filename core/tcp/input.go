@@ -915,6 +915,9 @@ func (l *Layer) dataInput(c *pcb) {
 	// filled, on every second full segment, or with delayed ACKs off;
 	// otherwise delayed.
 	c.rcv.segs++
+	if l.in.data > int(c.rcv.mss) {
+		c.rcv.segs++ // a coalesced segment (a device's GRO) is several full ones: ACK now
+	}
 	switch {
 	case hadOOO, c.flags&fFinRcvd != 0, l.cfg.DelayedACK < 0, c.rcv.segs >= 2:
 		c.flags |= fAckNow

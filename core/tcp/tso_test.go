@@ -270,3 +270,18 @@ func TestTSORouteLosingTSOFallsBackToPlainSegments(t *testing.T) {
 		t.Fatalf("after the RTO: %v gso %d, want a plain first segment", s, s.gso)
 	}
 }
+
+// A segment larger than our MSS (a device's GRO merged a burst) counts as
+// several full segments: it is acknowledged at once, not after the
+// delayed-ACK timer (RFC 9293 §3.8.6.3: at least every second full-sized
+// segment).
+func TestCoalescedSegmentIsAcknowledgedAtOnce(t *testing.T) {
+	h, _ := established(t, nil, plainPeer)
+	h.send(h.iss+1, pattern(0, 1900), 0) // more than the 1460-byte MSS (the harness's slots hold no more)
+	s := h.next()
+	if s.ack != h.pnxt {
+		t.Fatalf("ACK %v, want one for the coalesced segment at once", s)
+	}
+	h.send(h.iss+1, pattern(0, smss), 0)
+	h.expectNothing() // one full segment: delayed as usual
+}

@@ -18,10 +18,9 @@
 // # Virtio-net header (opt-in)
 //
 // With Config.VnetHdr the TAP is opened with IFF_VNET_HDR and every frame
-// carries a struct virtio_net_hdr. Transmit sends a header with gso_type NONE
-// and no flags, put into the frame's headroom (or gathered with writev when
-// there is none). Receive honours what Config.Offload allowed the kernel
-// (TUNSETOFFLOAD):
+// carries a struct virtio_net_hdr, put into the frame's headroom on transmit
+// (or gathered with writev when there is none). Receive honours what
+// Config.Offload allowed the kernel (TUNSETOFFLOAD):
 //
 //   - OffloadCsum (TUN_F_CSUM): frames marked NEEDS_CSUM carry only the
 //     pseudo-header sum; Receive completes the checksum in place and marks
@@ -32,6 +31,18 @@
 //     checksum; TCP sequence number, FIN/PSH on the last segment only, CWR
 //     on the first only, and the full TCP checksum) and marks both checksums
 //     verified.
+//   - GRO (with OffloadTSO4): a super-frame is read into a buffer of the
+//     device's own pool and handed over whole, one TCP segment of up to
+//     64 KiB (IPv4 length and header checksum made right, the kernel's
+//     partial TCP checksum marked verified: the data never left the host);
+//     the cutting above is the fallback when every GRO buffer is held.
+//
+// and offers the stack what the kernel takes on transmit:
+//
+//   - OffloadTxCsum: frames flagged pbuf.TxL4ChecksumPartial go out with
+//     NEEDS_CSUM (netif.Caps.TxChecksumOffload).
+//   - OffloadTxTSO4: TCPv4 super-segments (pbuf.Buf.GSOSize) go out with
+//     GSO_TCPV4, one write(2) each (netif.Caps.TSOMax 65535).
 //
 // DATA_VALID is ignored (the stack verifies such checksums itself); other
 // GSO types are never enabled and are dropped. The default is off: without
@@ -48,6 +59,5 @@
 //
 // # Not implemented
 //
-// TSO on transmit (lwgo's buffers hold one frame each, so frames go out at
-// MTU size), TSO6, USO, multi-queue TAPs, IFF_TUN.
+// TSO6, USO, multi-queue TAPs, IFF_TUN, batched writes.
 package tap

@@ -28,7 +28,7 @@ var modes = []struct {
 	{"vnet-tso", tap.Config{VnetHdr: true, Offload: tap.OffloadCsum | tap.OffloadTSO4}},
 	// Offloads both ways: lwgo sends 64 KiB super-segments with partial
 	// checksums, which the kernel takes as they are.
-	{"vnet-offload", tap.Config{VnetHdr: true, Offload: tap.OffloadCsum | tap.OffloadTSO4 | tap.OffloadTxTSO4}},
+	{"vnet-offload", tap.Config{VnetHdr: true, Offload: tap.OffloadCsum | tap.OffloadTSO4 | tap.OffloadTxTSO4, GRO: true}},
 }
 
 var pingStats = regexp.MustCompile(`(\d+) packets transmitted, (\d+) received`)

@@ -331,7 +331,7 @@ func perfTSO(b *testing.B) (in, out float64) {
 	sb := b
 	{
 		r := newRig(sb, rigConfig{
-			tap: tap.Config{VnetHdr: true, Offload: tap.OffloadCsum | tap.OffloadTSO4 | tap.OffloadTxTSO4},
+			tap: tap.Config{VnetHdr: true, Offload: tap.OffloadCsum | tap.OffloadTSO4 | tap.OffloadTxTSO4, GRO: true},
 			stack: rawapi.Config{
 				PoolBufs: 4096,
 				TCP:      rawapi.TCPConfig{SndBuf: 1 << 20, RcvBuf: 1 << 20},

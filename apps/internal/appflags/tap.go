@@ -19,6 +19,7 @@ func (n *Net) openTAP(name string, host netip.Prefix, offload bool) (netif.Devic
 	if offload {
 		cfg.VnetHdr = true
 		cfg.Offload = tap.OffloadCsum | tap.OffloadTSO4 | tap.OffloadTxTSO4
+		cfg.GRO = true
 	}
 	d, err := tap.Open(cfg)
 	if err != nil {
