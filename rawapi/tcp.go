@@ -31,6 +31,8 @@ type (
 	TCPStats = tcp.Stats
 	// CongestionControl is a congestion-control algorithm.
 	CongestionControl = tcp.CongestionControl
+	// UrgentHandler is a TCPHandler that also wants urgent-data signals.
+	UrgentHandler = tcp.UrgentHandler
 	// CCState is the congestion state an algorithm works on.
 	CCState = tcp.CCState
 	// CCInput is what the sender tells an algorithm beside the state.
@@ -50,6 +52,7 @@ const (
 	WriteCopy   = tcp.WriteCopy
 	WriteMore   = tcp.WriteMore
 	WriteNoCopy = tcp.WriteNoCopy
+	WriteUrgent = tcp.WriteUrgent
 )
 
 // Backlog policies for TCPConfig.Backlog.

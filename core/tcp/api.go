@@ -138,6 +138,9 @@ const (
 	// WriteNoCopy references the caller's memory, which must stay unchanged
 	// until Sent has covered it (lwIP without TCP_WRITE_FLAG_COPY).
 	WriteNoCopy WriteFlags = 1 << 1
+	// WriteUrgent makes the written bytes urgent data (RFC 9293 §3.8.5):
+	// the urgent pointer moves to their end. See UrgentHandler.
+	WriteUrgent WriteFlags = 1 << 2
 )
 
 // Conn is a handle to a connection: a small comparable value with a
@@ -371,6 +374,11 @@ func (h Conn) Write(p []byte, f WriteFlags) error {
 	}
 	if err := h.l.sndEnqueue(c, p, f); err != nil {
 		return err
+	}
+	if f&WriteUrgent != 0 {
+		c.snd.UP = c.snd.bufSeq.Add(wire.Size(c.snd.queued))
+		c.flags |= fSndUrgent
+		f &^= WriteMore // urgent data goes out at once, pushed
 	}
 	if f&WriteMore == 0 {
 		c.flags |= fPush

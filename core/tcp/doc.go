@@ -9,14 +9,15 @@
 // numbers, RFC 5961 challenge ACKs and SYN cookies, ICMP errors (Path MTU
 // discovery, RFC 1191, validated per RFC 5927; hard errors end connection
 // attempts), TCP segmentation offload (super-segments for devices that cut
-// them), receive batches (one ACK per burst read from a device), and
-// lwIP's raw callback API on top.
+// them), receive batches (one ACK per burst read from a device), urgent
+// data (inline, RFC 6093, with an UrgentHandler signal), and lwIP's raw
+// callback API on top.
 //
 // Files follow lwIP's split: input.go (tcp_in.c), output.go (tcp_out.c),
 // timer.go (the timers of tcp.c), api.go (the raw API of tcp.c), listen.go,
 // timewait.go, sndq.go (send and receive queues), rtt.go, cc.go, sack.go
 // (the sender's scoreboard and RFC 6675 recovery), tlp.go, icmp.go,
-// cubic.go.
+// cubic.go, urgent.go.
 //
 // The package never imports the IP layer: segments leave through the Output
 // interface, which core.Stack implements, and arrive through Layer.Input.

@@ -60,6 +60,7 @@ type outSeg struct {
 	opts         wire.TCPOptions
 	data         []byte
 	csumOK       bool
+	urgent       uint16 // the urgent pointer field
 	gso          uint16 // Buf.GSOSize: a TSO super-segment of this MSS
 	partial      bool   // checksum left to the device (pbuf.TxL4ChecksumPartial)
 	at           clock.Time
@@ -114,7 +115,7 @@ func parseOut(b []byte, src, dst wire.IPv4Addr) (outSeg, error) {
 		return outSeg{}, err
 	}
 	s := outSeg{src: src, dst: dst, sport: t.SrcPort(), dport: t.DstPort(), seq: t.Seq(), ack: t.Ack(),
-		flags: t.Flags(), wnd: t.Window(), csumOK: t.IsChecksumValid(src, dst)}
+		flags: t.Flags(), wnd: t.Window(), urgent: t.Urgent(), csumOK: t.IsChecksumValid(src, dst)}
 	if err := wire.ParseTCPOptions(t.Options(), &s.opts); err != nil {
 		return outSeg{}, err
 	}
@@ -296,13 +297,14 @@ type pkt struct {
 	data         []byte
 	badSum       bool
 	flagsIn      pbuf.Flags
+	urgent       uint16 // the urgent pointer field
 }
 
 // build encodes p into a buffer from pool holding the IPv4 datagram, and
 // returns it with its IPv4 view.
 func buildSeg(pool *pbuf.Pool, p *pkt) (*pbuf.Buf, wire.IPv4) {
 	th := wire.TCPHeader{SrcPort: p.sport, DstPort: p.dport, Seq: p.seq, Ack: p.ack, Flags: p.flags,
-		Window: uint16(p.wnd), Options: p.opts}
+		Window: uint16(p.wnd), Urgent: p.urgent, Options: p.opts}
 	tl := th.Len() + len(p.data)
 	b, err := pool.Alloc(pbuf.LayerLink, wire.IPv4MinHeaderLen+tl)
 	if err != nil {

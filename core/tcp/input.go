@@ -129,6 +129,9 @@ func (l *Layer) afterInput(c *pcb) {
 			}
 		}
 	}
+	if !l.signalUrgent(c) || !alive() {
+		return
+	}
 	if !l.deliver(c) || !alive() {
 		return
 	}
@@ -459,6 +462,10 @@ func (l *Layer) process(c *pcb) {
 	if zeroWndData {
 		c.flags |= fAckNow // window closed: the data is dropped, the ACK used
 		return
+	}
+	// Sixth: the URG bit.
+	if c.state == Established || c.state == FinWait1 || c.state == FinWait2 {
+		l.urgentInput(c)
 	}
 	// Seventh: segment text.
 	if in.data > 0 || in.flags.Has(wire.FlagFIN) {

@@ -98,9 +98,11 @@ func (l *Layer) output(c *pcb) {
 				break
 			}
 		}
-		if avail > 0 && n == avail && n < int(mss) && inflight > 0 && c.flags&(fNoDelay|fFinQueued) == 0 &&
+		if avail > 0 && n == avail && n < int(mss) && inflight > 0 && c.flags&(fNoDelay|fFinQueued|fSndUrgent) == 0 &&
 			!c.snd.NXT.LessThan(c.snd.MAX) {
-			break // Nagle (RFC 9293 §3.7.4): one small segment of new data in flight at a time
+			// Nagle (RFC 9293 §3.7.4): one small segment of new data in
+			// flight at a time; urgent data does not wait (as Linux).
+			break
 		}
 		fin := finPending && n == avail
 		flags := wire.FlagACK
@@ -141,8 +143,10 @@ func (l *Layer) output(c *pcb) {
 // or with TSO as many whole MSS as the device's largest datagram holds
 // beside the headers (options at their largest).
 func (l *Layer) maxSegment(c *pcb, mss uint32) int {
-	if c.snd.tsoMax == 0 || l.gso == nil || l.gso.Available() == 0 {
-		return int(mss) // no TSO, or its buffers are all out: plain segments
+	if c.snd.tsoMax == 0 || l.gso == nil || l.gso.Available() == 0 || c.flags&fSndUrgent != 0 {
+		// No TSO, or its buffers are all out, or urgent data (a device
+		// would copy one urgent pointer into every segment): plain segments.
+		return int(mss)
 	}
 	seg := min(int(c.snd.tsoMax)-wire.IPv4MinHeaderLen, l.gso.SlotSize()-pbuf.LayerIP.Headroom())
 	return max((seg-wire.TCPMaxHeaderLen)/int(mss), 1) * int(mss)
@@ -224,6 +228,11 @@ func (l *Layer) sendData(c *pcb, seq wire.Seq, off, n int, flags wire.TCPFlags) 
 	h := wire.TCPHeader{
 		SrcPort: c.id.lport, DstPort: c.id.rport, Seq: seq, Ack: c.rcv.NXT,
 		Flags: flags, Window: l.rcvWindow(c),
+	}
+	if c.flags&fSndUrgent != 0 {
+		urg, up := c.urgentField(seq)
+		h.Flags |= urg
+		h.Urgent = up
 	}
 	if c.flags&fTimestamps != 0 {
 		h.Options.HasTimestamps = true

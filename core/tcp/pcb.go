@@ -63,6 +63,9 @@ const (
 	fPTO                                // rtoAt is the tail loss probe's timeout (RFC 8985 §7)
 	fTLPOut                             // a probe went out; no other until snd.UNA moves
 	fDSACK                              // rcv.dsack is to be reported (RFC 2883)
+	fUrgent                             // rcv.UP is valid: the peer sent urgent data
+	fUrgentOwed                         // the Urgent callback is owed
+	fSndUrgent                          // snd.UP is valid: our urgent data is unacknowledged
 )
 
 // seg is a queue node: a chunk of the send queue (a buffer, or the caller's
@@ -110,6 +113,7 @@ type pcb struct {
 		nocopy   int      // WriteNoCopy nodes in q
 		mss      uint32   // effective send MSS: payload bytes per segment
 		tsoMax   uint16   // largest datagram the route's device segments (0: no TSO)
+		UP       wire.Seq // urgent pointer of our urgent data (fSndUrgent)
 		recover  wire.Seq // NewReno: snd.MAX when recovery began (RFC 6582)
 		dupAcks  uint8
 		lastAck  wire.Seq // acknowledgment of the last duplicate-ACK candidate
@@ -129,6 +133,7 @@ type pcb struct {
 		segs     uint8          // full segments received since the last ACK (delayed ACK)
 		lastOOO  wire.Seq       // start of the most recent out-of-order arrival (first SACK block)
 		dsack    wire.SACKBlock // duplicate data to report (fDSACK)
+		UP       wire.Seq       // urgent pointer: the octet after the urgent data (fUrgent)
 	}
 	ts struct {
 		recent      uint32 // TS.Recent (RFC 7323 §4.3)
@@ -212,4 +217,5 @@ type Stats struct {
 	PMTUUpdates                      uint64 // MSS lowered by Fragmentation Needed (RFC 1191)
 	TLPProbes                        uint64 // tail loss probes sent (RFC 8985 §7)
 	SpuriousRecoveries               uint64 // fast recoveries undone: the original arrived (RFC 3522, RFC 4015)
+	UrgentIn                         uint64 // advances of the peer's urgent pointer
 }
