@@ -50,14 +50,27 @@ func (l *Layer) ICMPError(kind ICMPKind, local, remote wire.IPv4Addr, lport, rpo
 		l.stats.ICMPIgnored++
 		return false
 	}
-	l.stats.ICMPErrors++
 	switch kind {
 	case ICMPHard:
+		l.stats.ICMPErrors++
 		if c.state == SynSent {
 			l.abort(c, errs.ErrReset, false) // refused, as an RST would say
 		}
 	case ICMPFragNeeded:
+		// The quoted datagram must be one that could not have fitted: larger
+		// than the reported MTU, and than any MTU an IPv4 path guarantees
+		// (RFC 5927 §7.2: a forged message must not shrink the MSS at
+		// will). Handshake segments carry no data to resend smaller, and
+		// the SYN-ACK's options would overwrite the MSS: only synchronized
+		// connections take it.
+		if quotedLen <= max(mtu, minPMTU) || !c.state.synchronized() {
+			l.stats.ICMPIgnored++
+			return false
+		}
+		l.stats.ICMPErrors++
 		l.pmtuUpdate(c, mtu, quotedLen)
+	default:
+		l.stats.ICMPErrors++
 	}
 	return true
 }

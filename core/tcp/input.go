@@ -678,6 +678,9 @@ func (l *Layer) newAck(c *pcb) {
 	}
 	c.snd.UNA = in.ack
 	c.sack.prune(in.ack)
+	if c.flags&fSndUrgent != 0 && !in.ack.LessThan(c.snd.UP) {
+		c.flags &^= fSndUrgent // the urgent data is acknowledged: urgent mode ends
+	}
 	if c.snd.NXT.LessThan(c.snd.UNA) {
 		c.snd.NXT = c.snd.UNA // acknowledged beyond a rewind after RTO
 	}

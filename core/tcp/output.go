@@ -399,6 +399,7 @@ func (c *pcb) ackSeq() wire.Seq {
 
 // armRTO (re)starts the retransmission timer (RFC 6298 §5.1, 5.3).
 func (l *Layer) armRTO(c *pcb) {
+	c.flags &^= fPTO
 	c.rtoAt = l.now.Add(c.rtt.rto)
 	l.arm(c.rtoAt)
 }

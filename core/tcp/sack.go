@@ -372,9 +372,18 @@ func (l *Layer) spuriousRecovery(c *pcb) {
 	if !in.opts.HasTimestamps || in.opts.TSEcr == 0 || int32(in.opts.TSEcr-ts) >= 0 {
 		return // the retransmission's echo, or no way to tell
 	}
+	// Only the first retransmission is known spurious: with other holes
+	// still SACKed around, or other retransmissions unacknowledged (or,
+	// without SACK, the recovery point not reached), a real loss may be
+	// under repair; keep the recovery (as Linux's tcp_try_undo_partial
+	// declines with retransmissions out).
+	if sb.n > 0 || in.ack.LessThan(sb.highRxt) || c.flags&fSACKRecovery == 0 && in.ack.LessThan(c.snd.recover) {
+		return
+	}
 	l.stats.SpuriousRecoveries++
 	c.cc.Cwnd = max(c.cc.Cwnd, sb.undoCwnd)
 	c.cc.Ssthresh = max(c.cc.Ssthresh, sb.undoSsthresh)
 	c.flags &^= fInRecovery | fSACKRecovery
+	c.snd.recover = c.snd.UNA // a new loss may start a recovery at once
 	sb.reord = uint8(min(2*int(max(dupThresh, sb.reord)), maxReord))
 }

@@ -43,6 +43,9 @@ func (l *Layer) armTimer(c *pcb, end wire.Seq, restart bool) {
 			at = l.now.Add(pto)
 		}
 	}
+	if !restart && c.flags&fPTO != 0 && c.rtoAt != clock.Never && c.rtoAt < at {
+		at = c.rtoAt // a send never delays a running probe (RFC 8985 §7.2: min with the RTO)
+	}
 	switch {
 	case at != clock.Never && (restart || c.rtoAt == clock.Never || c.flags&fPTO != 0 || at < c.rtoAt):
 		c.flags |= fPTO
@@ -59,6 +62,9 @@ func (l *Layer) armTimer(c *pcb, end wire.Seq, restart bool) {
 func (l *Layer) probeTimeout(c *pcb) {
 	c.flags &^= fPTO
 	if c.flight() == 0 {
+		if c.snd.MAX != c.snd.UNA {
+			l.rtoTimeout(c) // rewound (a PMTU update, a send without buffers): the RTO's work
+		}
 		return
 	}
 	l.stats.TLPProbes++

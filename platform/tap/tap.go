@@ -430,6 +430,13 @@ func (d *Device) Receive(pool *pbuf.Pool, dst []*pbuf.Buf) int {
 // Receive would have read it. It returns the frames stored and whether
 // Receive should read on.
 func (d *Device) receiveGRO(pool *pbuf.Pool, dst []*pbuf.Buf) (int, bool) {
+	if pool.Available() == 0 {
+		// A plain frame would have nowhere to go: leave it in the kernel's
+		// queue, as Receive does.
+		d.stats.RxNoBuf++
+		d.rearm(d.retry)
+		return 0, false
+	}
 	g, err := d.gro.Alloc(pbuf.LayerRaw, d.gro.SlotSize())
 	if err != nil {
 		return 0, true
