@@ -328,22 +328,9 @@ func (d *Device) Receive(pool *pbuf.Pool, dst []*pbuf.Buf) int {
 		} else {
 			m, e = sysRead(d.fd, rb)
 		}
-		switch e {
-		case 0:
-		case unix.EAGAIN:
+		if e != 0 {
 			b.Free()
-			d.rearm(0)
-			return n
-		case unix.EINTR:
-			b.Free()
-			continue
-		default:
-			// EFAULT, EINVAL: the kernel refused our buffer (it dropped
-			// the frame); EIO, EBADFD: the device is going away.
-			b.Free()
-			d.stats.RxErrors++
-			if e != unix.EFAULT && e != unix.EINVAL && e != unix.EMSGSIZE {
-				d.rearm(d.retry)
+			if d.readFailed(e) {
 				return n
 			}
 			continue
@@ -400,20 +387,10 @@ func (d *Device) Receive(pool *pbuf.Pool, dst []*pbuf.Buf) int {
 			}
 			continue
 		}
-		frame := mem[rxOff : rxOff+m-vh]
-		if h.Flags&vnetFNeedsCsum != 0 {
-			if !completeChecksum(frame, int(h.CsumStart), int(h.CsumOffset)) {
-				d.stats.RxBad++
-				b.Free()
-				continue
-			}
-			d.stats.RxCsumCompleted++
-			b.Flags |= pbuf.RxL4ChecksumOK
+		if d.plainFrame(b, h, m-vh) {
+			dst[n] = b
+			n++
 		}
-		b.SetWindow(rxOff, rxOff+len(frame))
-		dst[n] = b
-		n++
-		d.count(b)
 	}
 	if n < len(dst) {
 		// The read bound ran out on dropped frames: more may be queued, and
@@ -444,23 +421,9 @@ func (d *Device) receiveGRO(pool *pbuf.Pool, dst []*pbuf.Buf) (int, bool) {
 	mem := g.Bytes()
 	rb := mem[rxOff-vnetHdrLen:]
 	m, e := sysRead(d.fd, rb)
-	switch e {
-	case 0:
-	case unix.EAGAIN:
+	if e != 0 {
 		g.Free()
-		d.rearm(0)
-		return 0, false
-	case unix.EINTR:
-		g.Free()
-		return 0, true
-	default:
-		g.Free()
-		d.stats.RxErrors++
-		if e != unix.EFAULT && e != unix.EINVAL && e != unix.EMSGSIZE {
-			d.rearm(d.retry)
-			return 0, false
-		}
-		return 0, true
+		return 0, !d.readFailed(e)
 	}
 	d.stats.RxReads++
 	if m < vnetHdrLen+wire.EthernetHeaderLen {
@@ -510,20 +473,51 @@ func (d *Device) receiveGRO(pool *pbuf.Pool, dst []*pbuf.Buf) (int, bool) {
 	}
 	copy(b.Bytes()[rxOff:], frame)
 	g.Free()
-	frame = b.Bytes()[rxOff : rxOff+len(frame)]
+	if !d.plainFrame(b, h, len(frame)) {
+		return 0, true
+	}
+	dst[0] = b
+	return 1, true
+}
+
+// readFailed accounts for a failed read (e != 0) and reports whether
+// Receive must stop: at EAGAIN (re-arming the notifier), or at an error
+// that says the device is going away. EINTR, and EFAULT, EINVAL or
+// EMSGSIZE (the kernel refused our buffer and dropped the frame), let it
+// read on.
+func (d *Device) readFailed(e unix.Errno) bool {
+	switch e {
+	case unix.EAGAIN:
+		d.rearm(0)
+		return true
+	case unix.EINTR:
+		return false
+	}
+	d.stats.RxErrors++
+	if e != unix.EFAULT && e != unix.EINVAL && e != unix.EMSGSIZE {
+		d.rearm(d.retry)
+		return true
+	}
+	return false
+}
+
+// plainFrame finishes a frame of n bytes read at rxOff into b with virtio
+// header h: it completes a checksum-partial frame's checksum, sets the
+// window and counts it. It reports false, freeing b, for a header it
+// cannot honour.
+func (d *Device) plainFrame(b *pbuf.Buf, h vnetHdr, n int) bool {
 	if h.Flags&vnetFNeedsCsum != 0 {
-		if !completeChecksum(frame, int(h.CsumStart), int(h.CsumOffset)) {
+		if !completeChecksum(b.Bytes()[rxOff:rxOff+n], int(h.CsumStart), int(h.CsumOffset)) {
 			d.stats.RxBad++
 			b.Free()
-			return 0, true
+			return false
 		}
 		d.stats.RxCsumCompleted++
 		b.Flags |= pbuf.RxL4ChecksumOK
 	}
-	b.SetWindow(rxOff, rxOff+len(frame))
-	dst[0] = b
+	b.SetWindow(rxOff, rxOff+n)
 	d.count(b)
-	return 1, true
+	return true
 }
 
 // segments moves pending super-frame segments into dst and returns how many.
