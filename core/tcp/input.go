@@ -795,20 +795,10 @@ func (l *Layer) dupAck(c *pcb) {
 
 // retransmitHead resends the oldest unacknowledged segment.
 func (l *Layer) retransmitHead(c *pcb) {
-	if c.synUnacked() {
-		return
+	if c.synUnacked() || c.snd.queued <= int(c.snd.UNA.Sub(c.snd.bufSeq)) {
+		return // the SYN's to the RTO; a lone FIN too
 	}
-	off := int(c.snd.UNA.Sub(c.snd.bufSeq))
-	n := min(c.snd.queued-off, int(c.segMSS()))
-	if n <= 0 {
-		return
-	}
-	flags := wire.FlagACK
-	finSeq := c.snd.bufSeq.Add(wire.Size(c.snd.queued))
-	if c.flags&fFinQueued != 0 && c.snd.UNA.Add(wire.Size(n)) == finSeq && c.flags&fFinSent != 0 {
-		flags |= wire.FlagFIN
-	}
-	l.sendData(c, c.snd.UNA, off, n, flags)
+	l.resend(c, c.snd.UNA, int(c.segMSS()))
 }
 
 // dataInput queues the segment's text and FIN (RFC 9293 §3.10.7.4 seventh

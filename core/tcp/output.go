@@ -139,6 +139,23 @@ func (l *Layer) output(c *pcb) {
 	}
 }
 
+// resend sends again, at seq, up to n bytes (one segment at most) of data
+// sent before, with the FIN when they end where our FIN was sent; with no
+// bytes it sends a lone FIN, or nothing. It reports the bytes sent and
+// whether a segment left.
+func (l *Layer) resend(c *pcb, seq wire.Seq, n int) (int, bool) {
+	off := int(seq.Sub(c.snd.bufSeq))
+	k := max(min(n, int(c.segMSS()), c.snd.queued-off), 0)
+	flags := wire.FlagACK
+	if c.flags&fFinSent != 0 && seq.Add(wire.Size(k)) == c.snd.bufSeq.Add(wire.Size(c.snd.queued)) {
+		flags |= wire.FlagFIN
+	}
+	if k == 0 && !flags.Has(wire.FlagFIN) {
+		return 0, false
+	}
+	return k, l.sendData(c, seq, off, k, flags)
+}
+
 // maxSegment returns the most payload one output segment may carry: the MSS,
 // or with TSO as many whole MSS as the device's largest datagram holds
 // beside the headers (options at their largest).

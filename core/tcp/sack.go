@@ -286,17 +286,11 @@ func (l *Layer) sackEnterRecovery(c *pcb) {
 // sackRetransmit resends up to n bytes of the hole starting at seq, at
 // most one segment, and moves HighRxt past it. It reports the bytes sent.
 func (l *Layer) sackRetransmit(c *pcb, seq wire.Seq, n uint32) uint32 {
-	off := int(seq.Sub(c.snd.bufSeq))
-	k := min(int(n), int(c.segMSS()), c.snd.queued-off)
-	if c.synUnacked() || k <= 0 {
+	if c.synUnacked() || n == 0 || c.snd.queued <= int(seq.Sub(c.snd.bufSeq)) {
 		return 0
 	}
-	flags := wire.FlagACK
-	finSeq := c.snd.bufSeq.Add(wire.Size(c.snd.queued))
-	if c.flags&fFinQueued != 0 && c.flags&fFinSent != 0 && seq.Add(wire.Size(k)) == finSeq {
-		flags |= wire.FlagFIN
-	}
-	if !l.sendData(c, seq, off, k, flags) {
+	k, ok := l.resend(c, seq, int(n))
+	if !ok {
 		return 0
 	}
 	if end := seq.Add(wire.Size(k)); c.sack.highRxt.LessThan(end) {

@@ -100,20 +100,14 @@ func (l *Layer) probeTimeout(c *pcb) {
 	if !sent {
 		// The last segment again: its data, and the FIN if it ended there.
 		end := c.snd.MAX
-		fin := c.flags&fFinSent != 0 && end == finSeq.Add(1)
-		if fin {
+		if c.flags&fFinSent != 0 && end == finSeq.Add(1) {
 			end = finSeq
 		}
 		start := c.snd.UNA
-		if d := int(end.Sub(start)); d > mss {
+		if int(end.Sub(start)) > mss {
 			start = end.Add(wire.Size(-mss))
 		}
-		n := max(int(end.Sub(start)), 0)
-		flags := wire.FlagACK
-		if fin {
-			flags |= wire.FlagFIN
-		}
-		l.sendData(c, start, int(start.Sub(c.snd.bufSeq)), n, flags)
+		l.resend(c, start, int(end.Sub(start)))
 	}
 	c.flags &^= fPTO
 	l.armRTO(c)
