@@ -191,9 +191,7 @@ func (s *Stack) ipOutput(b *pbuf.Buf, p *ipParams) error {
 		if local || !caps.TxChecksumOffload || b.GSOSize == 0 && b.Len()+wire.IPv4MinHeaderLen > n.MTU {
 			// No device to finish it, or fragments (fresh buffers) ahead.
 			b.Flags &^= pbuf.TxL4ChecksumPartial
-			t := wire.TCP(b.Bytes())
-			t.SetChecksum(0)
-			t.SetChecksum(wire.Fold(wire.Checksum(t, wire.PseudoHeaderSum(p.src, p.dst, wire.ProtoTCP, len(t)))))
+			wire.TCP(b.Bytes()).UpdateChecksum(p.src, p.dst)
 		}
 		if b.GSOSize != 0 {
 			if local || caps.TSOMax < b.Len()+wire.IPv4MinHeaderLen || !caps.TxChecksumOffload {

@@ -119,6 +119,13 @@ func (t TCP) IsChecksumValid(src, dst IPv4Addr) bool {
 // SetChecksum sets the checksum field.
 func (t TCP) SetChecksum(c uint16) { binary.BigEndian.PutUint16(t[offTCPCsum:], c) }
 
+// UpdateChecksum computes the checksum over the whole segment and the
+// pseudo-header, and stores it.
+func (t TCP) UpdateChecksum(src, dst IPv4Addr) {
+	t.SetChecksum(0)
+	t.SetChecksum(Fold(Checksum(t, PseudoHeaderSum(src, dst, ProtoTCP, len(t)))))
+}
+
 // TCPHeader is the build side of a TCP header with options. Options are
 // written in a fixed order, each aligned as RFC 7323 Appendix A suggests.
 type TCPHeader struct {

@@ -180,12 +180,8 @@ func (g *gsoFrame) segment(out []byte) int {
 	if i > 0 {
 		tcp[offTCPFlags] &^= tcpCWR
 	}
-	var src, dst wire.IPv4Addr
-	copy(src[:], ip[12:16])
-	copy(dst[:], ip[16:20])
-	binary.BigEndian.PutUint16(tcp[offTCPCsum:], 0)
-	sum := wire.PseudoHeaderSum(src, dst, wire.ProtoTCP, len(tcp))
-	binary.BigEndian.PutUint16(tcp[offTCPCsum:], wire.Fold(wire.Checksum(tcp, sum)))
+	v4 := wire.IPv4(ip)
+	wire.TCP(tcp).UpdateChecksum(v4.Src(), v4.Dst())
 	return n
 }
 
