@@ -75,54 +75,61 @@ func TestBulkTransferOverLossyLink(t *testing.T) {
 		{"small buffers", 20, func(c *Config) { c.SndBuf, c.RcvBuf = 8<<10, 4<<10 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			// Pools large enough for both send buffers and a full window in
-			// flight: losses are the link's only.
-			p := newPairCfg(t, tc.mod, tc.mod, 1024)
-			p.quiet = true
-			p.a.out.record, p.b.out.record = false, false
-			rnd := uint32(99)
-			p.filter = func(*node, []byte) int {
-				rnd = rnd*1664525 + 1013904223
-				if int(rnd>>16)%1000 < tc.loss {
-					return 1
-				}
-				return 0
-			}
-			const size = 1 << 20
-			ca := &streamApp{t: t, data: pattern(0, size)}
-			cb := &streamApp{t: t, data: pattern(7, size)}
-			lc, _ := p.b.l.NewConn()
-			lc.Bind(addrAny, srvPort)
-			ln, _ := lc.Listen(0)
-			ln.SetAcceptor(AcceptFunc(func(l Listener, c Conn, err error) error {
-				cb.c = c
-				c.SetHandler(cb)
-				cb.fill(c)
-				return nil
-			}))
-			c, _ := p.a.l.NewConn()
-			ca.c = c
-			c.SetHandler(ca)
-			c.Connect(addrPortB)
-			start := p.now
-			for !(ca.fin && cb.fin) && p.now.Sub(start) < 10*clock.Minute {
-				p.advance(100 * ms)
-			}
-			el := p.now.Sub(start)
-			if len(ca.recvd) != size || len(cb.recvd) != size || string(ca.recvd) != string(cb.data) || string(cb.recvd) != string(ca.data) {
-				t.Fatalf("after %v: A got %d, B got %d bytes (fin %v %v)\nA %+v\nB %+v", el, len(ca.recvd), len(cb.recvd),
-					ca.fin, cb.fin, p.a.l.stats, p.b.l.stats)
-			}
+			el, p := lossyTransfer(t, tc.mod, tc.loss, 1<<20)
 			t.Logf("%v virtual; A retransmits %d timeouts %d fast %d", el, p.a.l.stats.Retransmits, p.a.l.stats.Timeouts, p.a.l.stats.FastRetransmits)
-			if limit := 30 * clock.Second; el > limit {
-				t.Errorf("1 MiB each way took %v of virtual time, want under %v", el, limit)
-			}
-			if ca.errored || cb.errored {
-				t.Fatal("connection error")
-			}
-			if tc.loss == 0 && p.a.l.stats.Retransmits+p.b.l.stats.Retransmits != 0 {
-				t.Errorf("retransmissions on a clean link")
-			}
 		})
 	}
+}
+
+// lossyTransfer sends size bytes each way over a pair that drops loss per
+// mille of segments and returns the virtual time it took.
+func lossyTransfer(t *testing.T, mod func(*Config), loss, size int) (clock.Duration, *pair) {
+	t.Helper()
+	// Pools large enough for both send buffers and a full window in
+	// flight: losses are the link's only.
+	p := newPairCfg(t, mod, mod, 1024)
+	p.quiet = true
+	p.a.out.record, p.b.out.record = false, false
+	rnd := uint32(99)
+	p.filter = func(*node, []byte) int {
+		rnd = rnd*1664525 + 1013904223
+		if int(rnd>>16)%1000 < loss {
+			return 1
+		}
+		return 0
+	}
+	ca := &streamApp{t: t, data: pattern(0, size)}
+	cb := &streamApp{t: t, data: pattern(7, size)}
+	lc, _ := p.b.l.NewConn()
+	lc.Bind(addrAny, srvPort)
+	ln, _ := lc.Listen(0)
+	ln.SetAcceptor(AcceptFunc(func(l Listener, c Conn, err error) error {
+		cb.c = c
+		c.SetHandler(cb)
+		cb.fill(c)
+		return nil
+	}))
+	c, _ := p.a.l.NewConn()
+	ca.c = c
+	c.SetHandler(ca)
+	c.Connect(addrPortB)
+	start := p.now
+	for !(ca.fin && cb.fin) && p.now.Sub(start) < 10*clock.Minute {
+		p.advance(100 * ms)
+	}
+	el := p.now.Sub(start)
+	if len(ca.recvd) != size || len(cb.recvd) != size || string(ca.recvd) != string(cb.data) || string(cb.recvd) != string(ca.data) {
+		t.Fatalf("after %v: A got %d, B got %d bytes (fin %v %v)\nA %+v\nB %+v", el, len(ca.recvd), len(cb.recvd),
+			ca.fin, cb.fin, p.a.l.stats, p.b.l.stats)
+	}
+	if ca.errored || cb.errored {
+		t.Fatal("connection error")
+	}
+	if limit := 30 * clock.Second; el > limit {
+		t.Errorf("%d bytes each way took %v of virtual time, want under %v", size, el, limit)
+	}
+	if loss == 0 && p.a.l.stats.Retransmits+p.b.l.stats.Retransmits != 0 {
+		t.Errorf("retransmissions on a clean link")
+	}
+	return el, p
 }
