@@ -187,7 +187,7 @@ func (s *Stack) ipOutput(b *pbuf.Buf, p *ipParams) error {
 		// TCP counted on the device of the route it was opened on
 		// (tcp.Route); should the route have moved since, finish the
 		// checksum here, and drop a super-segment the device cannot take.
-		caps := n.Dev.Caps()
+		caps := &n.Caps
 		if local || !caps.TxChecksumOffload || b.GSOSize == 0 && b.Len()+wire.IPv4MinHeaderLen > n.MTU {
 			// No device to finish it, or fragments (fresh buffers) ahead.
 			b.Flags &^= pbuf.TxL4ChecksumPartial

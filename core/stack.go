@@ -139,6 +139,7 @@ func (s *Stack) AddNetif(dev netif.Device, c NetifConfig) (*netif.Netif, error) 
 		n.Name = "if" + strconv.Itoa(idx)
 	}
 	caps := dev.Caps()
+	n.Caps = caps
 	if !caps.NoARP {
 		n.Flags |= netif.FlagARP
 	}
@@ -159,11 +160,10 @@ const tsoBufSize = 64<<10 + 128
 
 // tsoMax returns the largest datagram n's device segments, 0 for none.
 func (s *Stack) tsoMax(n *netif.Netif) int {
-	caps := n.Dev.Caps()
-	if s.tso == nil || !caps.TxChecksumOffload || caps.TSOMax <= n.MTU {
+	if s.tso == nil || !n.Caps.TxChecksumOffload || n.Caps.TSOMax <= n.MTU {
 		return 0
 	}
-	return min(caps.TSOMax, wire.IPv4MaxTotalLen)
+	return min(n.Caps.TSOMax, wire.IPv4MaxTotalLen)
 }
 
 // Netifs returns the interfaces. The slice and its elements belong to the stack.

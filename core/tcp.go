@@ -35,7 +35,7 @@ func (o *tcpOut) RouteTCP(dst wire.IPv4Addr) (tcp.Route, error) {
 	if err != nil || !n.HasAddr() {
 		return tcp.Route{}, errs.ErrRoute
 	}
-	return tcp.Route{Src: n.Addr, MTU: n.MTU, TSOMax: s.tsoMax(n), TxCsum: n.Dev.Caps().TxChecksumOffload}, nil
+	return tcp.Route{Src: n.Addr, MTU: n.MTU, TSOMax: s.tsoMax(n), TxCsum: n.Caps.TxChecksumOffload}, nil
 }
 
 // IsLocalAddr implements tcp.Output.

@@ -26,6 +26,9 @@ type Netif struct {
 	MAC wire.MAC
 	// MTU is the IP MTU, at most the device's.
 	MTU int
+	// Caps are the device's capabilities, read once when the interface is
+	// added (they do not change while it is attached).
+	Caps Caps
 	// Addr, Mask and Gateway are the IPv4 configuration. An unspecified
 	// address means none (as while DHCP runs); an unspecified gateway means
 	// the interface has no default route.
