@@ -85,16 +85,23 @@ type appNet struct {
 
 func newAppNet(t *testing.T) *appNet {
 	t.Helper()
+	return &appNet{t: t, n: programNet(t, 77)}
+}
+
+// programNet makes a namespace on 198.18.subnet.0/24 whose TAP is closed
+// (so removed), for a program that makes its own under the same name.
+func programNet(tb testing.TB, subnet uint8) *netns.Net {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	n, err := netns.New(ctx, netns.Config{Subnet: 77})
+	n, err := netns.New(ctx, netns.Config{Subnet: subnet})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { n.Close() })
+	tb.Cleanup(func() { n.Close() })
 	n.Dev.Close()
 	n.Dev = nil
-	return &appNet{t: t, n: n}
+	return n
 }
 
 // flags are the appflags every program gets.
@@ -132,24 +139,31 @@ func (s *syncBuffer) String() string {
 // waits for ready to appear in its output.
 func (a *appNet) start(ready, name string, args ...string) *app {
 	a.t.Helper()
+	return startApp(a.t, a.n, ready, name, args...)
+}
+
+// startApp runs name in n and waits for ready to appear in its output; the
+// program is stopped at cleanup.
+func startApp(tb testing.TB, n *netns.Net, ready, name string, args ...string) *app {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	p := &app{cmd: a.n.Command(ctx, name, args...), out: &syncBuffer{}, done: make(chan struct{}), cancel: cancel}
+	p := &app{cmd: n.Command(ctx, name, args...), out: &syncBuffer{}, done: make(chan struct{}), cancel: cancel}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		cancel()
-		a.t.Fatal(err)
+		tb.Fatal(err)
 	}
 	go func() { p.cmd.Wait(); close(p.done) }()
-	a.t.Cleanup(func() { p.stop() })
+	tb.Cleanup(func() { p.stop() })
 	deadline := time.Now().Add(15 * time.Second)
 	for !strings.Contains(p.out.String(), ready) {
 		select {
 		case <-p.done:
-			a.t.Fatalf("%s exited before %q:\n%s", name, ready, p.out.String())
+			tb.Fatalf("%s exited before %q:\n%s", name, ready, p.out.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			a.t.Fatalf("%s: no %q within 15 s:\n%s", name, ready, p.out.String())
+			tb.Fatalf("%s: no %q within 15 s:\n%s", name, ready, p.out.String())
 		}
 	}
 	return p

@@ -74,69 +74,6 @@ func perfBuild(tb testing.TB) string {
 	return perfDir
 }
 
-// perfNet is a namespace whose TAP is closed (so removed) for a program
-// that makes its own under the same name.
-func perfNet(tb testing.TB, subnet uint8) *netns.Net {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	n, err := netns.New(ctx, netns.Config{Subnet: subnet})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { n.Close() })
-	n.Dev.Close()
-	n.Dev = nil
-	return n
-}
-
-// perfProc is a program running in a namespace until stopped.
-type perfProc struct {
-	cmd    *exec.Cmd
-	out    *syncBuffer
-	done   chan struct{}
-	cancel context.CancelFunc
-}
-
-func perfStart(tb testing.TB, n *netns.Net, ready, name string, args ...string) *perfProc {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	p := &perfProc{cmd: n.Command(ctx, name, args...), out: &syncBuffer{}, done: make(chan struct{}), cancel: cancel}
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		cancel()
-		tb.Fatal(err)
-	}
-	go func() { p.cmd.Wait(); close(p.done) }()
-	tb.Cleanup(func() { p.stop() })
-	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(p.out.String(), ready) {
-		select {
-		case <-p.done:
-			tb.Fatalf("%s exited before %q:\n%s", name, ready, p.out.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("%s: no %q within 15 s:\n%s", name, ready, p.out.String())
-		}
-	}
-	return p
-}
-
-func (p *perfProc) stop() string {
-	if p.cmd.Process != nil {
-		p.cmd.Process.Signal(os.Interrupt)
-	}
-	select {
-	case <-p.done:
-	case <-time.After(5 * time.Second):
-		p.cancel()
-		<-p.done
-	}
-	p.cancel()
-	return p.out.String()
-}
-
 func perfRun(tb testing.TB, n *netns.Net, name string, args ...string) string {
 	tb.Helper()
 	out, err := n.Run(context.Background(), time.Minute, name, args...)
@@ -173,8 +110,8 @@ func BenchmarkIssue4HTTP(b *testing.B) {
 	dir := perfBuild(b)
 	for range b.N {
 		perfUptime(b, "before")
-		n := perfNet(b, 44)
-		srv := perfStart(b, n, "serving http://", filepath.Join(dir, "httpd"),
+		n := programNet(b, 44)
+		srv := startApp(b, n, "serving http://", filepath.Join(dir, "httpd"),
 			"-tap", n.TAPName, "-host-ip", n.KernelAddr.String(), "-ip", n.StackAddr.String(),
 			"-port", "80", "-max-clients", "32", "-q")
 
@@ -235,7 +172,7 @@ func iperfCSV(tb testing.TB, what, out string) float64 {
 // iperfServer starts Debian's iperf -s in n, returning a function that
 // waits for the report, stops it and returns the rate.
 func iperfServer(tb testing.TB, n *netns.Net) func() float64 {
-	p := perfStart(tb, n, "", "iperf", "-s", "-y", "C")
+	p := startApp(tb, n, "", "iperf", "-s", "-y", "C")
 	perfWaitListening(tb, n, 5001)
 	return func() float64 {
 		deadline := time.Now().Add(5 * time.Second)
@@ -271,9 +208,9 @@ func BenchmarkIssue4Iperf(b *testing.B) {
 		}
 
 		// Plain TAP: apps/iperf both ways.
-		n := perfNet(b, 45)
+		n := programNet(b, 45)
 		flags := []string{"-tap", n.TAPName, "-host-ip", n.KernelAddr.String(), "-ip", n.StackAddr.String()}
-		srv := perfStart(b, n, "Server listening", filepath.Join(dir, "iperf"), append(flags, "-s")...)
+		srv := startApp(b, n, "Server listening", filepath.Join(dir, "iperf"), append(flags, "-s")...)
 		plainIn := iperfCSV(b, "iperf -c lwgo", perfRun(b, n, "iperf", "-c", n.StackAddr.Addr().String(), "-t", perfSecs, "-y", "C"))
 		srv.stop()
 		stop := iperfServer(b, n)
@@ -282,9 +219,9 @@ func BenchmarkIssue4Iperf(b *testing.B) {
 		n.Close()
 
 		// vnet-hdr TAP with every offload: apps/iperf -offload both ways.
-		n = perfNet(b, 47)
+		n = programNet(b, 47)
 		flags = []string{"-tap", n.TAPName, "-offload", "-host-ip", n.KernelAddr.String(), "-ip", n.StackAddr.String()}
-		srv = perfStart(b, n, "Server listening", filepath.Join(dir, "iperf"), append(flags, "-s")...)
+		srv = startApp(b, n, "Server listening", filepath.Join(dir, "iperf"), append(flags, "-s")...)
 		offIn := iperfCSV(b, "iperf -c lwgo (offload)", perfRun(b, n, "iperf", "-c", n.StackAddr.Addr().String(), "-t", perfSecs, "-y", "C"))
 		srv.stop()
 		stop = iperfServer(b, n)
