@@ -6,6 +6,7 @@ import (
 
 	"github.com/lwgo/lwgo/core/clock"
 	"github.com/lwgo/lwgo/core/wire"
+	"github.com/lwgo/lwgo/netif/script"
 )
 
 // RFC 2131 §4.4.1 and Figure 5: INIT → SELECTING → REQUESTING → BOUND, with
@@ -402,9 +403,9 @@ func TestRFC2131_4_4_1_DeclineOnARPConflict(t *testing.T) {
 			// RFC 5227 §2.1.1: a reply from the address, or another host's probe
 			// for it.
 			if how == "reply" {
-				h.dev.inbox = append(h.dev.inbox, arpFrame(wire.ARPReply, otherMAC, offerIP, clientMAC, wire.IPv4Addr{}))
+				h.dev.Inbox = append(h.dev.Inbox, arpFrame(wire.ARPReply, otherMAC, offerIP, clientMAC, wire.IPv4Addr{}))
 			} else {
-				h.dev.inbox = append(h.dev.inbox, arpFrame(wire.ARPRequest, otherMAC, wire.IPv4Addr{}, wire.MAC{}, offerIP))
+				h.dev.Inbox = append(h.dev.Inbox, arpFrame(wire.ARPRequest, otherMAC, wire.IPv4Addr{}, wire.MAC{}, offerIP))
 			}
 			h.poll()
 			dec := h.take(Decline)
@@ -442,7 +443,7 @@ func TestRFC5227_2_1_1_UnrelatedARPIsNoConflict(t *testing.T) {
 	h.poll()
 	h.answer(h.take(Discover), reply{typ: Offer, yi: offerIP})
 	h.answer(h.take(Request), reply{typ: Ack, yi: offerIP})
-	h.dev.inbox = append(h.dev.inbox, arpFrame(wire.ARPRequest, otherMAC, wire.IPv4Addr{10, 0, 0, 9}, wire.MAC{}, wire.IPv4Addr{10, 0, 0, 8}))
+	h.dev.Inbox = append(h.dev.Inbox, arpFrame(wire.ARPRequest, otherMAC, wire.IPv4Addr{10, 0, 0, 9}, wire.MAC{}, wire.IPv4Addr{10, 0, 0, 8}))
 	h.advance(3 * clock.Second)
 	h.expectState(Bound)
 }
@@ -719,7 +720,7 @@ func TestRFC2132_9_3_OptionOverload(t *testing.T) {
 // without counting as tries.
 func TestSendFailureRetries(t *testing.T) {
 	h := newHarness(t, Config{})
-	h.dev.down = true
+	h.dev.Down = true
 	h.poll()
 	h.c.Start()
 	h.advance(3 * clock.Second)
@@ -727,7 +728,7 @@ func TestSendFailureRetries(t *testing.T) {
 	if h.c.Stats().SendErr < 3 {
 		t.Fatalf("stats %+v", h.c.Stats())
 	}
-	h.dev.down = false
+	h.dev.Down = false
 	h.advance(2 * clock.Second)
 	if d := h.take(Discover); d.m.Secs() < 3 {
 		t.Fatalf("secs %d", d.m.Secs())
@@ -741,7 +742,7 @@ func TestTwoClientsTwoInterfaces(t *testing.T) {
 	if err := h.c.Start(); err != nil {
 		t.Fatal(err)
 	}
-	dev2 := &fakeDev{mac: otherMAC}
+	dev2 := &script.Device{MAC: otherMAC}
 	n2, err := h.s.AddNetif(dev2, netifConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -755,8 +756,8 @@ func TestTwoClientsTwoInterfaces(t *testing.T) {
 		t.Fatalf("second interface: %v", err)
 	}
 	h.poll()
-	if len(dev2.sent) != 1 || len(h.msgs) != 1 {
-		t.Fatalf("sent %d on if1, %d on if0", len(dev2.sent), len(h.msgs))
+	if len(dev2.Sent) != 1 || len(h.msgs) != 1 {
+		t.Fatalf("sent %d on if1, %d on if0", len(dev2.Sent), len(h.msgs))
 	}
 	c3, _ := New(h.s, h.n, Config{})
 	if err := c3.Start(); err == nil {

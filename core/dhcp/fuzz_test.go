@@ -125,7 +125,7 @@ func FuzzClientInput(f *testing.F) {
 				dst = offerIP
 			}
 			if ctrl&0x80 != 0 {
-				h.dev.inbox = append(h.dev.inbox, arpFrame(wire.ARPReply, otherMAC, offerIP, clientMAC, wire.IPv4Addr{}))
+				h.dev.Inbox = append(h.dev.Inbox, arpFrame(wire.ARPReply, otherMAC, offerIP, clientMAC, wire.IPv4Addr{}))
 			}
 			h.deliver(payload, serverIP, sport, dst)
 			h.poll()

@@ -6,9 +6,9 @@ import (
 
 	"github.com/lwgo/lwgo/core"
 	"github.com/lwgo/lwgo/core/clock"
-	"github.com/lwgo/lwgo/core/pbuf"
 	"github.com/lwgo/lwgo/core/wire"
 	"github.com/lwgo/lwgo/netif"
+	"github.com/lwgo/lwgo/netif/script"
 )
 
 // The test network: the client's interface, a scripted server and the
@@ -24,58 +24,6 @@ var (
 	dns2      = wire.IPv4Addr{10, 0, 0, 54}
 	mask24    = wire.IPv4Addr{255, 255, 255, 0}
 )
-
-// fakeDev is the client's device: the test reads what it transmits and
-// queues what it receives.
-type fakeDev struct {
-	mac     wire.MAC
-	inbox   [][]byte
-	sent    [][]byte
-	down    bool
-	one     []byte // a frame to receive before the inbox, without allocating
-	discard bool   // free transmitted frames without recording them
-}
-
-func (d *fakeDev) Receive(pool *pbuf.Pool, dst []*pbuf.Buf) int {
-	n := 0
-	if d.one != nil && len(dst) > 0 {
-		if b, err := pool.Alloc(pbuf.LayerRaw, len(d.one)); err == nil {
-			copy(b.Bytes(), d.one)
-			dst[0] = b
-			n++
-		}
-		d.one = nil
-	}
-	for n < len(dst) && len(d.inbox) > 0 {
-		f := d.inbox[0]
-		d.inbox = d.inbox[1:]
-		b, err := pool.Alloc(pbuf.LayerRaw, len(f))
-		if err != nil {
-			continue
-		}
-		copy(b.Bytes(), f)
-		dst[n] = b
-		n++
-	}
-	return n
-}
-
-func (d *fakeDev) Transmit(frames []*pbuf.Buf) int {
-	for _, b := range frames {
-		if d.discard {
-			b.Free()
-			continue
-		}
-		d.sent = append(d.sent, append([]byte(nil), b.Bytes()...))
-		b.Free()
-	}
-	return len(frames)
-}
-
-func (d *fakeDev) HardwareAddr() wire.MAC { return d.mac }
-func (d *fakeDev) MTU() int               { return 1500 }
-func (d *fakeDev) Caps() netif.Caps       { return netif.Caps{} }
-func (d *fakeDev) LinkUp() bool           { return !d.down }
 
 // sentMsg is one DHCP message the client sent, with its envelope.
 type sentMsg struct {
@@ -104,7 +52,7 @@ type harness struct {
 	clk    clock.Manual
 	s      *core.Stack
 	n      *netif.Netif
-	dev    *fakeDev
+	dev    *script.Device
 	c      *Client
 	events []Event
 	dns    *dnsRec
@@ -114,7 +62,7 @@ type harness struct {
 }
 
 func newHarness(t testing.TB, cfg Config) *harness {
-	h := &harness{t: t, dev: &fakeDev{mac: clientMAC}, dns: &dnsRec{servers: map[int]netip.Addr{}}, arpAns: true}
+	h := &harness{t: t, dev: &script.Device{MAC: clientMAC}, dns: &dnsRec{servers: map[int]netip.Addr{}}, arpAns: true}
 	h.s = core.New(core.Config{Seed: 7, PoolBufs: 64})
 	var err error
 	if h.n, err = h.s.AddNetif(h.dev, core.NetifConfig{}); err != nil {
@@ -143,7 +91,7 @@ func (h *harness) poll() clock.Time {
 // collect sorts the device's transmissions: DHCP messages are kept, ARP
 // requests for a server are answered, probes are recorded.
 func (h *harness) collect() {
-	for _, f := range h.dev.sent {
+	for _, f := range h.dev.Sent {
 		eth, err := wire.ParseEthernet(f)
 		if err != nil {
 			h.t.Fatalf("bad frame %x", f)
@@ -159,7 +107,7 @@ func (h *harness) collect() {
 				continue
 			}
 			if tpa := a.TargetIP(); h.arpAns && a.Op() == wire.ARPRequest && (tpa == serverIP || tpa == server2IP) {
-				h.dev.inbox = append(h.dev.inbox, arpFrame(wire.ARPReply, serverMAC, tpa, clientMAC, a.SenderIP()))
+				h.dev.Inbox = append(h.dev.Inbox, arpFrame(wire.ARPReply, serverMAC, tpa, clientMAC, a.SenderIP()))
 			}
 		case wire.EtherTypeIPv4:
 			ip, err := wire.ParseIPv4(eth.Payload())
@@ -182,7 +130,7 @@ func (h *harness) collect() {
 			h.msgs = append(h.msgs, sm)
 		}
 	}
-	h.dev.sent = h.dev.sent[:0]
+	h.dev.Sent = h.dev.Sent[:0]
 }
 
 // runUntil advances the clock as an event loop would, polling at every
@@ -191,7 +139,7 @@ func (h *harness) runUntil(t clock.Time) {
 	spins := 0
 	for {
 		next := h.poll()
-		if len(h.dev.inbox) > 0 {
+		if len(h.dev.Inbox) > 0 {
 			continue // ARP answers
 		}
 		if next > t {
@@ -320,7 +268,7 @@ func (h *harness) deliver(payload []byte, srcIP wire.IPv4Addr, sport uint16, dst
 	if dst.IsBroadcast() {
 		ethDst = wire.BroadcastMAC
 	}
-	h.dev.inbox = append(h.dev.inbox, udpFrame(serverMAC, ethDst, srcIP, dst, sport, ClientPort, payload))
+	h.dev.Inbox = append(h.dev.Inbox, udpFrame(serverMAC, ethDst, srcIP, dst, sport, ClientPort, payload))
 }
 
 // answer sends r for the last message as the server at serverIP would:
@@ -382,7 +330,7 @@ func (h *harness) bind(r reply) sentMsg {
 // checkPool fails if buffers are missing from the stack's pool.
 func (h *harness) checkPool() {
 	h.t.Helper()
-	h.dev.inbox = nil
+	h.dev.Inbox = nil
 	h.poll()
 	if p := h.s.Pool(); p.Available() != p.Cap() {
 		h.t.Fatalf("pool leak: %d of %d free", p.Available(), p.Cap())

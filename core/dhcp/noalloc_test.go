@@ -24,10 +24,10 @@ func TestNoAllocsRenewAndAck(t *testing.T) {
 	h.advance(0)
 	req := h.take(Request)
 	frame := udpFrame(serverMAC, clientMAC, serverIP, offerIP, ServerPort, ClientPort, reply{typ: Ack, yi: offerIP}.build(req.m))
-	h.dev.one = frame
+	h.dev.One = frame
 	h.poll()
 	h.expectState(Bound)
-	h.dev.discard = true
+	h.dev.Discard = true
 	// Where the xid lives in the frame, and the UDP checksum to fix up.
 	off := wire.EthernetHeaderLen + wire.IPv4MinHeaderLen + wire.UDPHeaderLen + offXID
 	udp := wire.UDP(frame[wire.EthernetHeaderLen+wire.IPv4MinHeaderLen:])
@@ -38,7 +38,7 @@ func TestNoAllocsRenewAndAck(t *testing.T) {
 		binary.BigEndian.PutUint32(frame[off:], h.c.xid)
 		udp.SetChecksum(0)
 		udp.SetChecksum(wire.UDPChecksum(udp, serverIP, offerIP))
-		h.dev.one = frame
+		h.dev.One = frame
 		h.s.Poll(h.clk.Now())
 		if h.c.State() != Bound {
 			t.Fatalf("state %v", h.c.State())
@@ -50,7 +50,7 @@ func TestNoAllocsRenewAndAck(t *testing.T) {
 	if events < 1000 || h.c.Stats().Drop != 0 {
 		t.Fatalf("events %d, stats %+v", events, h.c.Stats())
 	}
-	h.dev.discard = false
+	h.dev.Discard = false
 	h.checkPool()
 }
 

@@ -161,7 +161,7 @@ func FuzzResolverInput(f *testing.F) {
 			} else if ctrl&2 != 0 {
 				sport = uint16(ctrl) * 100
 			}
-			h.dev.inbox = append(h.dev.inbox, udpFrame(src, hostIP, sport, dport, payload))
+			h.dev.Inbox = append(h.dev.Inbox, udpFrame(src, hostIP, sport, dport, payload))
 			h.poll()
 			if adv := ctrl >> 4 & 7; adv != 0 {
 				h.advance(clock.Duration(adv) * clock.Second)

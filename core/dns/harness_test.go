@@ -10,9 +10,9 @@ import (
 	"github.com/lwgo/lwgo/core"
 	"github.com/lwgo/lwgo/core/clock"
 	"github.com/lwgo/lwgo/core/errs"
-	"github.com/lwgo/lwgo/core/pbuf"
 	"github.com/lwgo/lwgo/core/wire"
 	"github.com/lwgo/lwgo/netif"
+	"github.com/lwgo/lwgo/netif/script"
 )
 
 // The test network: the resolver's host at 10.0.0.2, two servers, and one
@@ -25,53 +25,6 @@ var (
 	server2  = wire.IPv4Addr{10, 0, 0, 54}
 	stranger = wire.IPv4Addr{10, 0, 0, 66}
 )
-
-// fakeDev is the host's device.
-type fakeDev struct {
-	inbox   [][]byte
-	sent    [][]byte
-	one     []byte // a frame to receive first, without allocating
-	discard bool
-}
-
-func (d *fakeDev) Receive(pool *pbuf.Pool, dst []*pbuf.Buf) int {
-	n := 0
-	if d.one != nil && len(dst) > 0 {
-		if b, err := pool.Alloc(pbuf.LayerRaw, len(d.one)); err == nil {
-			copy(b.Bytes(), d.one)
-			dst[0] = b
-			n++
-		}
-		d.one = nil
-	}
-	for n < len(dst) && len(d.inbox) > 0 {
-		f := d.inbox[0]
-		d.inbox = d.inbox[1:]
-		b, err := pool.Alloc(pbuf.LayerRaw, len(f))
-		if err != nil {
-			continue
-		}
-		copy(b.Bytes(), f)
-		dst[n] = b
-		n++
-	}
-	return n
-}
-
-func (d *fakeDev) Transmit(frames []*pbuf.Buf) int {
-	for _, b := range frames {
-		if !d.discard {
-			d.sent = append(d.sent, append([]byte(nil), b.Bytes()...))
-		}
-		b.Free()
-	}
-	return len(frames)
-}
-
-func (d *fakeDev) HardwareAddr() wire.MAC { return hostMAC }
-func (d *fakeDev) MTU() int               { return 1500 }
-func (d *fakeDev) Caps() netif.Caps       { return netif.Caps{} }
-func (d *fakeDev) LinkUp() bool           { return true }
 
 // sentQuery is one datagram the resolver sent.
 type sentQuery struct {
@@ -95,14 +48,14 @@ type harness struct {
 	clk     clock.Manual
 	s       *core.Stack
 	n       *netif.Netif
-	dev     *fakeDev
+	dev     *script.Device
 	r       *Resolver
 	queries []sentQuery
 	results []result
 }
 
 func newHarness(t testing.TB, cfg Config) *harness {
-	h := &harness{t: t, dev: &fakeDev{}}
+	h := &harness{t: t, dev: &script.Device{MAC: hostMAC}}
 	h.s = core.New(core.Config{Seed: 11, PoolBufs: 64})
 	var err error
 	h.n, err = h.s.AddNetif(h.dev, core.NetifConfig{Addr: netip.MustParsePrefix("10.0.0.2/24")})
@@ -132,13 +85,13 @@ func (h *harness) poll() clock.Time {
 
 // collect answers ARP requests and records UDP datagrams.
 func (h *harness) collect() {
-	for _, f := range h.dev.sent {
+	for _, f := range h.dev.Sent {
 		eth, _ := wire.ParseEthernet(f)
 		switch eth.Type() {
 		case wire.EtherTypeARP:
 			a, _ := wire.ParseARP(eth.Payload())
 			if a.Op() == wire.ARPRequest && a.TargetIP() != hostIP && !a.SenderIP().IsUnspecified() {
-				h.dev.inbox = append(h.dev.inbox, arpReply(a.TargetIP()))
+				h.dev.Inbox = append(h.dev.Inbox, arpReply(a.TargetIP()))
 			}
 		case wire.EtherTypeIPv4:
 			ip, err := wire.ParseIPv4(eth.Payload())
@@ -152,14 +105,14 @@ func (h *harness) collect() {
 			h.queries = append(h.queries, sentQuery{h.clk.Now(), ip.Dst(), u.SrcPort(), u.DstPort(), Message(u.Payload())})
 		}
 	}
-	h.dev.sent = h.dev.sent[:0]
+	h.dev.Sent = h.dev.Sent[:0]
 }
 
 func (h *harness) runUntil(t clock.Time) {
 	spins := 0
 	for {
 		next := h.poll()
-		if len(h.dev.inbox) > 0 {
+		if len(h.dev.Inbox) > 0 {
 			continue // ARP answers
 		}
 		if next > t {
@@ -235,7 +188,7 @@ func (h *harness) expectNoResult() {
 
 // reply sends payload to the query's port from src:sport.
 func (h *harness) reply(q sentQuery, src wire.IPv4Addr, sport uint16, payload []byte) {
-	h.dev.inbox = append(h.dev.inbox, udpFrame(src, hostIP, sport, q.sport, payload))
+	h.dev.Inbox = append(h.dev.Inbox, udpFrame(src, hostIP, sport, q.sport, payload))
 	h.poll()
 }
 
@@ -338,7 +291,7 @@ func unhex(t testing.TB, s string) []byte {
 
 func (h *harness) checkPool() {
 	h.t.Helper()
-	h.dev.inbox = nil
+	h.dev.Inbox = nil
 	h.poll()
 	if p := h.s.Pool(); p.Available() != p.Cap() {
 		h.t.Fatalf("pool leak: %d of %d free", p.Available(), p.Cap())

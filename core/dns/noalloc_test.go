@@ -44,7 +44,7 @@ func TestNoAllocsQueryAndAnswer(t *testing.T) {
 	answer := resp(q.msg, 0, rec{name: "@", typ: TypeA, ttl: 0, data: a4("192.0.2.1")}) // TTL 0: not cached
 	h.answer(q, answer)
 	h.expectResult("example.com", "192.0.2.1", nil)
-	h.dev.discard = true
+	h.dev.Discard = true
 	frame := udpFrame(server1, hostIP, Port, 0, answer)
 	udp := wire.UDP(frame[wire.EthernetHeaderLen+wire.IPv4MinHeaderLen:])
 	payload := udp[wire.UDPHeaderLen:]
@@ -59,7 +59,7 @@ func TestNoAllocsQueryAndAnswer(t *testing.T) {
 		binary.BigEndian.PutUint16(udp[2:], qq.u.LocalAddr().Port())
 		udp.SetChecksum(0)
 		udp.SetChecksum(wire.UDPChecksum(udp, server1, hostIP))
-		h.dev.one = frame
+		h.dev.One = frame
 		h.s.Poll(h.clk.Now())
 	})
 	if avg != 0 {
@@ -68,7 +68,7 @@ func TestNoAllocsQueryAndAnswer(t *testing.T) {
 	if got < 1000 {
 		t.Fatalf("%d answers", got)
 	}
-	h.dev.discard = false
+	h.dev.Discard = false
 	h.checkPool()
 }
 
