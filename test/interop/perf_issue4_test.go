@@ -22,17 +22,14 @@ package interop
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -42,37 +39,6 @@ import (
 )
 
 const perfSecs = "5"
-
-var (
-	perfOnce sync.Once
-	perfDir  string
-	perfErr  error
-)
-
-// perfBuild builds apps/httpd and apps/iperf once per test binary.
-func perfBuild(tb testing.TB) string {
-	tb.Helper()
-	perfOnce.Do(func() {
-		perfDir, perfErr = os.MkdirTemp("", "lwgoperf")
-		if perfErr != nil {
-			return
-		}
-		out, err := exec.Command("go", "env", "GOMOD").Output()
-		if err != nil {
-			perfErr = err
-			return
-		}
-		cmd := exec.Command("go", "build", "-o", perfDir+"/", "./apps/httpd", "./apps/iperf")
-		cmd.Dir = filepath.Dir(strings.TrimSpace(string(out)))
-		if out, err := cmd.CombinedOutput(); err != nil {
-			perfErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if perfErr != nil {
-		tb.Fatal(perfErr)
-	}
-	return perfDir
-}
 
 func perfRun(tb testing.TB, n *netns.Net, name string, args ...string) string {
 	tb.Helper()
@@ -107,7 +73,7 @@ func wrk(tb testing.TB, n *netns.Net, url string) float64 {
 
 func BenchmarkIssue4HTTP(b *testing.B) {
 	needTier(b, "wrk")
-	dir := perfBuild(b)
+	dir := buildApps(b)
 	for range b.N {
 		perfUptime(b, "before")
 		n := programNet(b, 44)
@@ -199,7 +165,7 @@ func perfWaitListening(tb testing.TB, n *netns.Net, port int) {
 
 func BenchmarkIssue4Iperf(b *testing.B) {
 	needTier(b, "iperf", "ss")
-	dir := perfBuild(b)
+	dir := buildApps(b)
 	for range b.N {
 		perfUptime(b, "before")
 		report := func(name string, gbps float64) {
